@@ -1,0 +1,29 @@
+# Developer entry points. Every target installs what it needs into .venv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+STAGE ?= dev
+
+.PHONY: run test token package bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q "pip<26.3"
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+## make run: local DynamoDB (moto_server) + local Stripe (localstripe) + the API, seeded with demo data
+run: $(STAMP)
+	$(PY) scripts/run_local.py
+
+## make test: every test (unit, integration under moto, API through chalice.test, localstripe)
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+## make token SUB=alice [GROUPS=admin,finance] [EMAIL=a@example.com]: a bearer token for the local stage
+token: $(STAMP)
+	@$(PY) scripts/make_token.py --sub "$(SUB)" --groups "$(GROUPS)" --email "$(EMAIL)"
+
+clean:
+	rm -rf .run out .pytest_cache .hypothesis

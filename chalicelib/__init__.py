@@ -1,0 +1,1 @@
+"""Partner marketplace backend: the code behind app.py."""

@@ -1,0 +1,82 @@
+"""The only place the process environment is read.
+
+Every setting the app uses is named here once, with its default, so a reader can see the whole
+configuration surface of a stage in one screen and tests can build a `Settings` of their own.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+VERSION = "0.1.0"
+
+LOCAL_STAGE = "local"
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    table_name: str
+    region: str
+    # Auth: the local stage signs its own HS256 tokens; every other stage trusts only the issuer's JWKS.
+    jwt_issuer: str
+    jwt_audience: str
+    jwt_local_secret: str
+    jwks_url: str
+    # Pagination cursors are signed so a client cannot forge a key into another tenant's partition.
+    cursor_secret: str
+    # Stripe.
+    stripe_secret_key: str
+    stripe_webhook_secret: str
+    stripe_api_base: str
+    stripe_secrets_parameter: str
+    # Money.
+    default_commission_bps: int
+    hold_days: int
+    min_payout: int
+    max_body_bytes: int
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == LOCAL_STAGE
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+def load_settings() -> Settings:
+    """Read the environment into a Settings (no caching: see `get_settings`)."""
+    env = os.environ.get
+    stage = env("MARKET_STAGE", LOCAL_STAGE)
+    return Settings(
+        stage=stage,
+        table_name=env("MARKET_TABLE", "marketplace-local"),
+        region=env("AWS_REGION") or env("AWS_DEFAULT_REGION") or "us-east-1",
+        jwt_issuer=env("MARKET_JWT_ISSUER", "market-local"),
+        jwt_audience=env("MARKET_JWT_AUDIENCE", "market-local"),
+        jwt_local_secret=env("MARKET_LOCAL_JWT_SECRET", ""),
+        jwks_url=env("MARKET_JWKS_URL", ""),
+        cursor_secret=env("MARKET_CURSOR_SECRET", "local-cursor-secret"),
+        stripe_secret_key=env("STRIPE_SECRET_KEY", ""),
+        stripe_webhook_secret=env("STRIPE_WEBHOOK_SECRET", ""),
+        stripe_api_base=env("STRIPE_API_BASE", ""),
+        stripe_secrets_parameter=env("MARKET_STRIPE_SECRETS_PARAMETER", ""),
+        default_commission_bps=_int("DEFAULT_COMMISSION_BPS", 2000),
+        hold_days=_int("HOLD_DAYS", 14),
+        min_payout=_int("MIN_PAYOUT", 2500),
+        max_body_bytes=_int("MARKET_MAX_BODY_BYTES", 256 * 1024),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read once per cold start."""
+    return load_settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests change the environment between cases)."""
+    get_settings.cache_clear()

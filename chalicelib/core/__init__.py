@@ -1,0 +1,1 @@
+"""Pure building blocks shared by every aggregate: errors, ids, clock, money."""

@@ -1,0 +1,1 @@
+"""DynamoDB storage: the single-table model, its indexes and the only place key strings are built."""

@@ -1,0 +1,72 @@
+"""The one DynamoDB table, as a pynamodb polymorphic model.
+
+Entities subclass `MarketItem` with a `discriminator` (pynamodb polymorphism), so a Query over a
+partition returns typed objects. Indexes are generic and overloaded (`gsi1`..`gsi3`, all attributes
+projected) so new access patterns need new key strings in `keys.py`, not new infrastructure.
+`infra/` declares the same table; a test keeps the two in step.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import DiscriminatorAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.config import get_settings
+
+_settings = get_settings()
+
+
+def _index(number: int) -> type[GlobalSecondaryIndex]:
+    """Build the generic index `gsi{number}` over `gsi{number}pk` / `gsi{number}sk`."""
+
+    class Meta:
+        index_name = f"gsi{number}"
+        projection = AllProjection()
+
+    attrs = {
+        "Meta": Meta,
+        f"gsi{number}pk": UnicodeAttribute(hash_key=True),
+        f"gsi{number}sk": UnicodeAttribute(range_key=True),
+    }
+    return type(f"Gsi{number}", (GlobalSecondaryIndex,), attrs)
+
+
+Gsi1, Gsi2, Gsi3 = _index(1), _index(2), _index(3)
+
+
+class MarketItem(Model):
+    """Base of every stored entity; `kind` says which subclass a row is."""
+
+    class Meta:
+        table_name = _settings.table_name
+        region = _settings.region
+        billing_mode = "PAY_PER_REQUEST"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+
+    gsi1 = Gsi1()
+    gsi2 = Gsi2()
+    gsi3 = Gsi3()
+
+
+INDEX_NAMES = ("gsi1", "gsi2", "gsi3")
+
+
+def connection():
+    """The pynamodb low-level connection shared by transactions (created lazily, reused warm)."""
+    return MarketItem._get_connection().connection
+
+
+def create_table(wait: bool = True) -> None:
+    """Create the table if it does not exist (local stage and tests; AWS gets it from infra/)."""
+    if not MarketItem.exists():
+        MarketItem.create_table(wait=wait)

@@ -1,0 +1,1 @@
+"""The HTTP edge: routing with validation and auth, error mapping, cursors and the OpenAPI document."""

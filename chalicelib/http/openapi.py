@@ -1,0 +1,105 @@
+"""The OpenAPI 3.1 document, built from the route declarations and the schemas that validate requests."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chalicelib.config import VERSION
+from chalicelib.http.routing import PUBLIC, ROUTES, RouteSpec
+from chalicelib.schemas.common import ERROR
+
+_ERROR_TEXT = {
+    400: "Invalid input (`validation_error`, `bad_cursor`)",
+    401: "Missing or invalid token (`unauthorized`)",
+    402: "The payment step failed (`payment_failed`)",
+    403: "The caller lacks the role (`forbidden`)",
+    404: "Not found, or not the caller's (`not_found`)",
+    409: "Conflict with the current state (`conflict`, `invalid_state`, `already_owned`, `idempotency_conflict`)",
+    413: "The body is larger than 256 KiB (`payload_too_large`)",
+    503: "Stripe or DynamoDB failed after retries; nothing changed (`upstream_unavailable`)",
+}
+
+
+def _operation_id(spec: RouteSpec) -> str:
+    return spec.handler_name
+
+
+def _parameters(spec: RouteSpec) -> list[dict[str, Any]]:
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        for name in re.findall(r"{(\w+)}", spec.path)
+    ]
+    query = spec.query or {}
+    required = set(query.get("required", []))
+    for name, schema in query.get("properties", {}).items():
+        params.append({"name": name, "in": "query", "required": name in required, "schema": schema})
+    if spec.path in IDEMPOTENT_PATHS.get(spec.method, ()):
+        params.append({
+            "name": "Idempotency-Key", "in": "header", "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        })
+    return params
+
+
+# Routes that require an Idempotency-Key header (filled in by the aggregates that own them).
+IDEMPOTENT_PATHS: dict[str, set[str]] = {}
+
+
+def _responses(spec: RouteSpec) -> dict[str, Any]:
+    body_schema = spec.response or {"type": "object"}
+    content = {spec.content_type: {"schema": body_schema if spec.content_type == "application/json" else {"type": "string"}}}
+    responses: dict[str, Any] = {str(spec.status): {"description": "Success", "content": content}}
+    codes = set(spec.errors) | {503}
+    if spec.body is not None or spec.query is not None:
+        codes.add(400)
+    if spec.body is not None or spec.raw:
+        codes.add(413)
+    if spec.auth != PUBLIC:
+        codes.add(401)
+    if isinstance(spec.auth, tuple):
+        codes.add(403)
+    if spec.path.count("{"):
+        codes.add(404)
+    for code in sorted(codes):
+        responses[str(code)] = {
+            "description": _ERROR_TEXT.get(code, "Error"),
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    return responses
+
+
+def build_document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for spec in ROUTES:
+        operation: dict[str, Any] = {
+            "operationId": _operation_id(spec), "summary": spec.summary, "tags": [spec.tag],
+            "parameters": _parameters(spec), "responses": _responses(spec),
+        }
+        if spec.auth == PUBLIC:
+            operation["security"] = []
+        elif isinstance(spec.auth, tuple):
+            operation["description"] = f"Requires the {' or '.join(spec.auth)} group."
+        if spec.body is not None:
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": spec.body}}}
+        elif spec.raw:
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+        paths.setdefault(spec.path, {})[spec.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Partner Marketplace API",
+            "version": VERSION,
+            "description": (
+                "Partners publish apps and bundles, customers buy them through Stripe, admins moderate and "
+                "finance pays partners out. Money is `{amount, currency}` in integer minor units. Errors are "
+                "`{error: {code, message, details}}`. Lists take `limit` (1..100) and an opaque `cursor`."
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "schemas": {"Error": ERROR},
+        },
+    }

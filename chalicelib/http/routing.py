@@ -1,0 +1,207 @@
+"""Route declaration: one decorator that registers a Chalice route and its contract.
+
+`Router.route` wraps a handler so that every route, in the same order, checks the body size (413),
+authenticates and checks roles (401/403), parses JSON (400), validates body and query against their
+JSON Schemas (400 `validation_error`), calls the handler with a `Request`, and maps domain errors to
+the contract's error shape. The same declaration feeds `/openapi.json`, so the document cannot drift
+from the routes. Handlers stay thin: parse, call one service function, return a dict.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from chalice import Blueprint, Response
+
+from chalicelib.config import get_settings
+from chalicelib.core.errors import DomainError, PayloadTooLarge, UpstreamUnavailable, ValidationFailed
+from chalicelib.http.auth import Principal, authenticate, require_roles
+from chalicelib.http.validation import coerce_query, validate
+
+log = logging.getLogger("marketplace")
+
+PUBLIC = "public"  # no token needed
+SIGNED_IN = "signed_in"  # any valid token; roles or storage decide the rest
+
+
+@dataclass
+class RouteSpec:
+    path: str
+    method: str
+    handler_name: str
+    summary: str
+    auth: str | tuple[str, ...]
+    body: dict | None
+    query: dict | None
+    status: int
+    response: dict | None
+    tag: str
+    errors: tuple[int, ...]
+    content_type: str = "application/json"
+    raw: bool = False
+
+
+@dataclass
+class Request:
+    """What a handler gets: the caller, validated input and the raw request pieces."""
+
+    principal: Principal | None
+    params: dict[str, str]
+    body: dict[str, Any]
+    query: dict[str, Any]
+    headers: dict[str, str]
+    raw_body: bytes = b""
+
+    @property
+    def user(self) -> Principal:
+        assert self.principal is not None, "route declared without auth"
+        return self.principal
+
+
+@dataclass
+class Reply:
+    """A handler result that needs a status or headers other than the route's default."""
+
+    body: Any
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+ROUTES: list[RouteSpec] = []
+
+
+def error_body(err: DomainError) -> dict:
+    return {"error": {"code": err.code, "message": err.message, "details": err.details}}
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        status_code=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+def error_response(err: DomainError) -> Response:
+    return json_response(err.status, error_body(err))
+
+
+def _parse_json(raw: bytes) -> Any:
+    if not raw or not raw.strip():
+        return {}
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValidationFailed(
+            "The request body is not valid JSON.", [{"field": "(body)", "message": str(exc)[:200], "in": "body"}]
+        ) from exc
+
+
+def _identify(spec: RouteSpec, headers: dict[str, str]) -> Principal | None:
+    if spec.auth == PUBLIC:
+        return None
+    principal = authenticate(headers.get("authorization"))
+    if isinstance(spec.auth, tuple):
+        require_roles(principal, spec.auth)
+    return principal
+
+
+def _build_request(spec: RouteSpec, current, params: dict[str, str]) -> Request:
+    raw = current.raw_body or b""
+    if len(raw) > get_settings().max_body_bytes:
+        raise PayloadTooLarge(f"The request body is larger than {get_settings().max_body_bytes} bytes.")
+    headers = {k.lower(): v for k, v in (current.headers or {}).items()}
+    principal = _identify(spec, headers)
+    query_raw = dict(current.query_params or {})
+    query: dict[str, Any] = {}
+    if spec.query is not None:
+        query = coerce_query(spec.query, query_raw)
+        validate(spec.query, query, where="query")
+    elif query_raw:
+        names = ", ".join(sorted(query_raw))
+        raise ValidationFailed(
+            f"This route takes no query parameters: {names}.",
+            [{"field": n, "message": "is not an allowed parameter", "in": "query"} for n in sorted(query_raw)],
+        )
+    body: Any = {}
+    if spec.body is not None:
+        body = _parse_json(raw)
+        validate(spec.body, body, where="body")
+    elif raw.strip() and not spec.raw:
+        body = _parse_json(raw)
+        if body not in ({}, None):
+            raise ValidationFailed(
+                "This route takes no request body.", [{"field": "(body)", "message": "must be empty", "in": "body"}]
+            )
+        body = {}
+    return Request(principal, params, body, query, headers, raw)
+
+
+def _to_response(spec: RouteSpec, result: Any) -> Response:
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, Reply):
+        return json_response(result.status or spec.status, result.body, result.headers)
+    return json_response(spec.status, result)
+
+
+def dispatch(spec: RouteSpec, handler: Callable[[Request], Any], current, params: dict[str, str]) -> Response:
+    """Run one request through the shared pipeline; never lets an exception become Chalice's 500."""
+    try:
+        return _to_response(spec, handler(_build_request(spec, current, params)))
+    except DomainError as err:
+        return error_response(err)
+    except Exception as exc:  # noqa: BLE001 - the edge must answer in the contract's shape
+        from botocore.exceptions import BotoCoreError, ClientError
+        from pynamodb.exceptions import PynamoDBException
+
+        if isinstance(exc, (PynamoDBException, ClientError, BotoCoreError)):
+            log.warning("upstream failure on %s %s: %r", spec.method, spec.path, exc)
+            return error_response(UpstreamUnavailable("A backing service failed; nothing was changed."))
+        log.exception("unhandled error on %s %s", spec.method, spec.path)
+        return json_response(500, {"error": {"code": "internal_error", "message": "Internal error.", "details": []}})
+
+
+class Router:
+    """A Chalice Blueprint whose routes carry their contract."""
+
+    def __init__(self, name: str, tag: str):
+        self.blueprint = Blueprint(name)
+        self.tag = tag
+
+    def route(
+        self,
+        path: str,
+        method: str,
+        *,
+        summary: str,
+        auth: str | tuple[str, ...] = SIGNED_IN,
+        body: dict | None = None,
+        query: dict | None = None,
+        status: int = 200,
+        response: dict | None = None,
+        errors: tuple[int, ...] = (),
+        content_type: str = "application/json",
+        raw: bool = False,
+    ) -> Callable:
+        def register(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+            spec = RouteSpec(
+                path=path, method=method.upper(), handler_name=handler.__name__, summary=summary, auth=auth,
+                body=body, query=query, status=status, response=response, tag=self.tag, errors=errors,
+                content_type=content_type, raw=raw,
+            )
+            ROUTES.append(spec)
+            blueprint = self.blueprint
+
+            def view(**params: str) -> Response:
+                return dispatch(spec, handler, blueprint.current_request, params)
+
+            view.__name__ = handler.__name__
+            view.__doc__ = handler.__doc__
+            content_types = ["application/json"] if not raw else ["application/json", "text/plain"]
+            blueprint.route(path, methods=[spec.method], content_types=content_types)(view)
+            return handler
+
+        return register

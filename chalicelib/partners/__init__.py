@@ -1,0 +1,1 @@
+"""Partners: applications, approval, profiles and commission rates."""

@@ -1,0 +1,106 @@
+"""Partner rows in the single table and their mapping to API dicts.
+
+`PARTNER#<id>/PROFILE` holds the profile, reachable by status on gsi1 (the admin queue) and on gsi2
+(every partner). `USER#<sub>/PARTNER` is the membership row that makes "one partner per user" true by
+construction: it is written with `attribute_not_exists` in the same transaction as the profile.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+
+from chalicelib.config import get_settings
+from chalicelib.core import clock
+from chalicelib.db import keys
+from chalicelib.db.pages import Page, query_page
+from chalicelib.db.table import MarketItem
+from chalicelib.partners.model import CommissionEntry, commission_in_force
+
+
+class CommissionAttr(MapAttribute):
+    bps = NumberAttribute()
+    effective_from = UnicodeAttribute()
+    set_at = UnicodeAttribute()
+    set_by = UnicodeAttribute()
+
+
+class PartnerItem(MarketItem, discriminator="Partner"):
+    partner_id = UnicodeAttribute()
+    owner_sub = UnicodeAttribute()
+    display_name = UnicodeAttribute()
+    contact_email = UnicodeAttribute()
+    country = UnicodeAttribute()
+    website = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    status_reason = UnicodeAttribute(null=True)
+    commission_history = ListAttribute(of=CommissionAttr, default=list)
+    payouts_enabled = BooleanAttribute(default=False)
+    stripe_account_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+    def commission_entries(self) -> list[CommissionEntry]:
+        return [
+            CommissionEntry(int(e.bps), date.fromisoformat(e.effective_from), e.set_at, e.set_by)
+            for e in self.commission_history
+        ]
+
+    def commission_bps(self, on: date | None = None) -> int:
+        return commission_in_force(
+            self.commission_entries(), on or clock.today(), get_settings().default_commission_bps
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "partner_id": self.partner_id, "status": self.status, "display_name": self.display_name,
+            "contact_email": self.contact_email, "country": self.country, "website": self.website,
+            "status_reason": self.status_reason, "commission_bps": self.commission_bps(),
+            "commission_history": [
+                {"bps": int(e.bps), "effective_from": e.effective_from, "set_at": e.set_at, "set_by": e.set_by}
+                for e in self.commission_history
+            ],
+            "payouts_enabled": bool(self.payouts_enabled), "stripe_account_id": self.stripe_account_id,
+            "owner_sub": self.owner_sub, "created_at": self.created_at, "updated_at": self.updated_at,
+        }
+
+
+class MembershipItem(MarketItem, discriminator="Membership"):
+    """Which partner a user belongs to, and in what role."""
+
+    partner_id = UnicodeAttribute()
+    role = UnicodeAttribute(default="owner")
+    created_at = UnicodeAttribute()
+
+
+def status_index_keys(status: str, created_at: str, partner_id: str) -> dict:
+    return {"gsi1pk": keys.partners_by_status_pk(status), "gsi1sk": keys.created_sk(created_at, partner_id)}
+
+
+def get_partner(partner_id: str) -> PartnerItem | None:
+    try:
+        return PartnerItem.get(keys.partner_pk(partner_id), keys.PROFILE_SK)
+    except PartnerItem.DoesNotExist:
+        return None
+
+
+def get_membership(sub: str) -> MembershipItem | None:
+    try:
+        return MembershipItem.get(keys.user_pk(sub), keys.USER_PARTNER_SK)
+    except MembershipItem.DoesNotExist:
+        return None
+
+
+def list_partners(*, status: str | None, limit: int, cursor: str | None, scope: str) -> Page[PartnerItem]:
+    """Oldest first: one status on gsi1, or all partners on gsi2."""
+    if status:
+        return query_page(
+            lambda size, start: PartnerItem.gsi1.query(
+                keys.partners_by_status_pk(status), limit=size, last_evaluated_key=start
+            ),
+            limit=limit, cursor=cursor, scope=scope, index="gsi1",
+        )
+    return query_page(
+        lambda size, start: PartnerItem.gsi2.query(keys.PARTNERS_ALL_PK, limit=size, last_evaluated_key=start),
+        limit=limit, cursor=cursor, scope=scope, index="gsi2",
+    )

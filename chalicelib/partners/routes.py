@@ -1,0 +1,96 @@
+"""Partner routes: apply, own profile, the admin queue, decisions and commission rates."""
+from __future__ import annotations
+
+from datetime import date
+
+from chalicelib.http.routing import Reply, Request, Router
+from chalicelib.partners import repository, service
+from chalicelib.schemas import partners as schemas
+
+router = Router("partners", tag="partners")
+ADMIN = ("admin",)
+
+
+@router.route(
+    "/partners", "POST", summary="Apply to become a partner; the caller becomes its owner", body=schemas.APPLY_BODY,
+    status=201, response=schemas.APPLY_RESPONSE, errors=(409,),
+)
+def apply_as_partner(req: Request) -> dict:
+    return service.apply(user=req.user, **req.body).to_dict()
+
+
+@router.route("/partners/me", "GET", summary="The caller's partner profile", response=schemas.PARTNER, errors=(404,))
+def get_my_partner(req: Request) -> dict:
+    return service.partner_of(req.user).to_dict()
+
+
+@router.route(
+    "/partners/me", "PATCH", summary="Edit the caller's partner profile (pending or approved partners)",
+    body=schemas.UPDATE_BODY, response=schemas.PARTNER, errors=(404, 409),
+)
+def update_my_partner(req: Request) -> dict:
+    return service.update_mine(user=req.user, changes=req.body).to_dict()
+
+
+@router.route(
+    "/admin/partners", "GET", summary="Partners by status, oldest first (the applications queue)", auth=ADMIN,
+    query=schemas.ADMIN_LIST_QUERY, response=schemas.PARTNER_PAGE,
+)
+def list_partners(req: Request) -> dict:
+    status = req.query.get("status")
+    page = repository.list_partners(
+        status=status, limit=req.query.get("limit", 20), cursor=req.query.get("cursor"),
+        scope=f"admin-partners:{status or '*'}",
+    )
+    return {"items": [p.to_dict() for p in page.items], "next_cursor": page.next_cursor}
+
+
+@router.route(
+    "/admin/partners/{partner_id}", "GET", summary="One partner, with its commission history", auth=ADMIN,
+    response=schemas.PARTNER, errors=(404,),
+)
+def get_partner(req: Request) -> dict:
+    return service.require_partner(req.params["partner_id"]).to_dict()
+
+
+@router.route(
+    "/admin/partners/{partner_id}/approve", "POST", summary="Approve a pending partner", auth=ADMIN,
+    body=schemas.EMPTY_OR_REASON, response=schemas.PARTNER, errors=(404, 409),
+)
+def approve_partner(req: Request) -> dict:
+    return service.decide(
+        admin=req.user, partner_id=req.params["partner_id"], action="approve", reason=req.body.get("reason"),
+    ).to_dict()
+
+
+@router.route(
+    "/admin/partners/{partner_id}/reject", "POST", summary="Reject a pending partner, with a reason", auth=ADMIN,
+    body=schemas.REASON_BODY, response=schemas.PARTNER, errors=(404, 409),
+)
+def reject_partner(req: Request) -> dict:
+    return service.decide(
+        admin=req.user, partner_id=req.params["partner_id"], action="reject", reason=req.body["reason"],
+    ).to_dict()
+
+
+@router.route(
+    "/admin/partners/{partner_id}/suspend", "POST", summary="Suspend an approved partner, with a reason",
+    auth=ADMIN, body=schemas.REASON_BODY, response=schemas.PARTNER, errors=(404, 409),
+)
+def suspend_partner(req: Request) -> dict:
+    return service.decide(
+        admin=req.user, partner_id=req.params["partner_id"], action="suspend", reason=req.body["reason"],
+    ).to_dict()
+
+
+@router.route(
+    "/admin/partners/{partner_id}/commission", "PUT",
+    summary="Schedule a commission rate (basis points) from a date on; history is kept",
+    auth=("admin", "finance"), body=schemas.COMMISSION_BODY, response=schemas.PARTNER, errors=(404,),
+)
+def set_partner_commission(req: Request) -> Reply:
+    partner = service.set_commission(
+        actor=req.user, partner_id=req.params["partner_id"], bps=req.body["bps"],
+        effective_from=date.fromisoformat(req.body["effective_from"]),
+    )
+    return Reply(partner.to_dict())

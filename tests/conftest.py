@@ -1,0 +1,67 @@
+"""Shared fixtures: a moto-backed table per test, the Chalice test client, tokens, and the Scan guard."""
+from __future__ import annotations
+
+import os
+
+# Configure the app before anything imports it: local stage, test secrets, no real endpoints.
+os.environ.update({
+    "MARKET_STAGE": "local",
+    "MARKET_TABLE": "marketplace-test",
+    "MARKET_LOCAL_JWT_SECRET": "test-secret-for-hs256-tokens-only",
+    "MARKET_JWT_ISSUER": "market-local",
+    "MARKET_JWT_AUDIENCE": "market-local",
+    "MARKET_CURSOR_SECRET": "test-cursor-secret",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+})
+os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+import pytest  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from tests import ddb_calls  # noqa: E402
+
+
+@pytest.fixture
+def ddb():
+    """A fresh in-process DynamoDB (moto) with the marketplace table."""
+    from chalicelib.db.table import MarketItem, create_table
+
+    with mock_aws():
+        MarketItem._connection = None
+        create_table()
+        yield
+        MarketItem._connection = None
+
+
+@pytest.fixture
+def scan_guard():
+    """Fail the test if any DynamoDB Scan is issued while it runs."""
+    with ddb_calls.recording() as log:
+        yield log
+    assert "Scan" not in log.calls, "a request path issued a DynamoDB Scan"
+
+
+@pytest.fixture
+def client(ddb, scan_guard):
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
+
+
+def make_token(sub: str, groups: list[str] | None = None, email: str | None = None) -> str:
+    from chalicelib.http.auth import issue_local_token
+
+    return issue_local_token(sub=sub, groups=groups, email=email)
+
+
+@pytest.fixture
+def token():
+    return make_token
