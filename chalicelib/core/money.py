@@ -30,3 +30,56 @@ def format_decimal(amount: int, currency: str) -> str:
     sign = "-" if amount < 0 else ""
     whole, cents = divmod(abs(amount), 100)
     return f"{sign}{whole}.{cents:02d}"
+
+
+def largest_remainder(total: int, weights: list[int]) -> list[int]:
+    """Split `total` minor units in proportion to `weights`; the parts sum exactly to `total`.
+
+    Each part gets the floor of its exact share; the units left over go one each to the largest
+    remainders, ties to the earlier position. All-zero weights split equally.
+    """
+    if total < 0:
+        raise ValueError("total must not be negative")
+    if not weights or any(w < 0 for w in weights):
+        raise ValueError("weights must be a non-empty list of non-negative integers")
+    if sum(weights) == 0:
+        weights = [1] * len(weights)
+    whole = sum(weights)
+    parts = [total * w // whole for w in weights]
+    remainders = [total * w % whole for w in weights]
+    left = total - sum(parts)
+    for index in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:left]:
+        parts[index] += 1
+    return parts
+
+
+def commission_fee(amount: int, bps: int) -> int:
+    """The platform fee on a partner part: `floor((a * bps + 5000) / 10000)`, half up, sign kept."""
+    if not 0 <= bps <= 10000:
+        raise ValueError("bps must be within 0..10000")
+    fee = (abs(amount) * bps + 5000) // 10000
+    return fee if amount >= 0 else -fee
+
+
+@dataclass(frozen=True)
+class Component:
+    listing_id: str
+    partner_id: str
+    list_price: int
+
+
+@dataclass(frozen=True)
+class PartnerPart:
+    listing_id: str
+    partner_id: str
+    amount: int
+
+
+def split_bundle(price: int, components: list[Component], split: dict) -> list[PartnerPart]:
+    """Split a bundle line's price over its components (pro rata by list price, or by integer weights)."""
+    if split.get("method", "pro_rata") == "weights":
+        weights = [int(split["weights"][c.listing_id]) for c in components]
+    else:
+        weights = [c.list_price for c in components]
+    amounts = largest_remainder(price, weights)
+    return [PartnerPart(c.listing_id, c.partner_id, a) for c, a in zip(components, amounts)]
