@@ -8,16 +8,18 @@ cached across warm invocations. Signature, `exp`, `iss` and `aud` are always che
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-import jwt
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import Settings, get_settings
 from chalicelib.core.errors import Forbidden, Unauthorized, UpstreamUnavailable
 
+if TYPE_CHECKING:
+    import jwt
+
 ROLES = ("admin", "finance")
 
-_jwks_clients: dict[str, jwt.PyJWKClient] = {}
+# PyJWT (and through it cryptography) costs ~70 ms to import: public routes never pay it.
+_jwks_clients: dict[str, "jwt.PyJWKClient"] = {}
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,9 @@ class Principal:
         return any(role in self.groups for role in roles)
 
 
-def _jwks_client(url: str) -> jwt.PyJWKClient:
+def _jwks_client(url: str) -> "jwt.PyJWKClient":
+    import jwt
+
     client = _jwks_clients.get(url)
     if client is None:
         client = jwt.PyJWKClient(url, cache_keys=True, lifespan=3600, timeout=5)
@@ -47,6 +51,8 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
 
 
 def _decode(token: str, settings: Settings) -> dict[str, Any]:
+    import jwt
+
     options = {"require": ["exp", "sub", "iss", "aud"]}
     common = {"audience": settings.jwt_audience, "issuer": settings.jwt_issuer, "options": options}
     if settings.is_local:
@@ -81,6 +87,8 @@ def authenticate(authorization: str | None, settings: Settings | None = None) ->
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
+    import jwt
+
     try:
         claims = _decode(token.strip(), settings)
     except (jwt.InvalidTokenError, jwt.PyJWKClientError) as exc:
@@ -103,6 +111,8 @@ def issue_local_token(
 ) -> str:
     """Sign an HS256 token the local stage accepts (for `make token`, the seed script and tests)."""
     import time
+
+    import jwt
 
     settings = settings or get_settings()
     now = int(time.time())
