@@ -83,3 +83,26 @@ def split_bundle(price: int, components: list[Component], split: dict) -> list[P
         weights = [c.list_price for c in components]
     amounts = largest_remainder(price, weights)
     return [PartnerPart(c.listing_id, c.partner_id, a) for c, a in zip(components, amounts)]
+
+
+def capped_largest_remainder(total: int, weights: list[int], caps: list[int]) -> list[int]:
+    """Split `total` in proportion to `weights` without giving any position more than its cap.
+
+    Positions with no room left (cap 0) take no share; when a largest-remainder share would exceed a
+    position's cap it is held at the cap and the excess is spread again over the others by the same
+    rule, so the parts still sum exactly to `total` (which must not exceed the sum of the caps).
+    """
+    if len(weights) != len(caps) or any(c < 0 for c in caps):
+        raise ValueError("caps must be non-negative, one per weight")
+    if total < 0 or total > sum(caps):
+        raise ValueError("total must be within 0..sum(caps)")
+    parts = [0] * len(weights)
+    left = total
+    while left:
+        open_ = [i for i in range(len(weights)) if parts[i] < caps[i]]
+        shares = largest_remainder(left, [weights[i] for i in open_])
+        for i, share in zip(open_, shares):
+            given = min(share, caps[i] - parts[i])
+            parts[i] += given
+            left -= given
+    return parts

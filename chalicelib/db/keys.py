@@ -58,3 +58,127 @@ def idempotency_pk(scope: str, caller: str, key: str) -> str:
 
 
 IDEMPOTENCY_SK = "RESPONSE"
+
+
+# --- ledger (journal, partner balances, Stripe references) -----------------------------------------
+def journal_pk(txn_id: str) -> str:
+    """One journal transaction's header (all its lines); its existence makes the event journaled once."""
+    return _k("JOURNAL", txn_id)
+
+
+JOURNAL_SK = "TXN"
+JOURNAL_ALL_PK = "JOURNAL"  # gsi1: every journal transaction, in time order
+
+
+def account_pk(account: str) -> str:
+    """The postings of one ledger account (`partner:<id>:<cur>`, `platform:cash:<cur>`, ...)."""
+    return _k("ACCOUNT", account)
+
+
+def posting_sk(at: str, txn_id: str) -> str:
+    return _k(at, txn_id)
+
+
+def ledger_order_pk(order_id: str) -> str:
+    """What the ledger recorded for an order, part by part, and what refunds have reversed so far."""
+    return _k("LEDGERORDER", order_id)
+
+
+LEDGER_ORDER_SK = "STATE"
+
+
+def balance_sk(currency: str) -> str:
+    """Under `partner_pk`: the partner's running counters in one currency."""
+    return _k("BALANCE", currency)
+
+
+def balances_pk(currency: str) -> str:
+    """gsi1: every partner balance row of one currency (payout runs, reports), by partner id."""
+    return _k("BALANCES", currency)
+
+
+def balance_day_sk(currency: str, day: str) -> str:
+    """Under `partner_pk`: one day's counters (`YYYY-MM-DD`); the hold and period reports read these."""
+    return _k("DAY", currency, day)
+
+
+def stripe_ref_pk(stripe_id: str) -> str:
+    """The ledger's side of one Stripe object (payment intent, refund, transfer), for reconciliation."""
+    return _k("STRIPEREF", stripe_id)
+
+
+STRIPE_REF_SK = "REF"
+STRIPE_REFS_PK = "STRIPEREFS"  # gsi1: every Stripe reference by ledger time
+
+
+# --- payouts and Connect accounts -----------------------------------------------------------------
+def connect_account_pk(account_id: str) -> str:
+    """Which partner a Stripe connected account belongs to (`account.updated` webhooks look it up)."""
+    return _k("CONNECT", account_id)
+
+
+CONNECT_ACCOUNT_SK = "PARTNER"
+
+
+def sandbox_account_pk(account_id: str) -> str:
+    """The local stage's Connect sandbox: one simulated connected account."""
+    return _k("SANDBOX", "ACCOUNT", account_id)
+
+
+def sandbox_transfer_pk(transfer_id: str) -> str:
+    return _k("SANDBOX", "TRANSFER", transfer_id)
+
+
+SANDBOX_SK = "STATE"
+SANDBOX_TRANSFERS_PK = "SANDBOX#TRANSFERS"  # gsi1: simulated transfers by creation time (listing)
+
+
+def sandbox_idempotency_pk(key: str) -> str:
+    return _k("SANDBOX", "IDEMPOTENCY", key)
+
+
+def payout_run_pk(run_id: str) -> str:
+    return _k("PAYOUTRUN", run_id)
+
+
+PAYOUT_RUN_SK = "RUN"
+PAYOUT_RUNS_PK = "PAYOUTRUNS"  # gsi1: runs, newest first
+
+
+def payout_run_day_pk(day: str, currency: str | None) -> str:
+    """The daily run's guard: at most one scheduled run per day and currency."""
+    return _k("PAYOUTRUNDAY", day, currency or "*")
+
+
+def payout_pk(payout_id: str) -> str:
+    return _k("PAYOUT", payout_id)
+
+
+PAYOUT_SK = "PAYOUT"
+
+
+def partner_payouts_pk(partner_id: str) -> str:
+    """gsi1: one partner's payouts, newest first."""
+    return _k("PARTNERPAYOUTS", partner_id)
+
+
+def run_payouts_pk(run_id: str) -> str:
+    """gsi2: the payouts and skips of one run."""
+    return _k("RUNPAYOUTS", run_id)
+
+
+# --- reconciliation -----------------------------------------------------------------------------
+def reconciliation_pk(recon_id: str) -> str:
+    return _k("RECON", recon_id)
+
+
+RECONCILIATION_SK = "RUN"
+
+
+def recon_discrepancy_sk(seq: int) -> str:
+    return _k("DISC", f"{seq:09d}")
+
+
+def recon_seen_sk(stripe_id: str) -> str:
+    """A Stripe object met while listing the period (so the ledger pass can ask 'did Stripe have it?')."""
+    return _k("SEEN", stripe_id)

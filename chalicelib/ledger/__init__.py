@@ -1,0 +1,1 @@
+"""The revenue-share ledger: pure rules, the double-entry journal, partner balances and statements."""
