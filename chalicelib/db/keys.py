@@ -182,3 +182,59 @@ def recon_discrepancy_sk(seq: int) -> str:
 def recon_seen_sk(stripe_id: str) -> str:
     """A Stripe object met while listing the period (so the ledger pass can ask 'did Stripe have it?')."""
     return _k("SEEN", stripe_id)
+
+
+# --- catalog (listings, revisions, slugs, catalog projection) -----------------------------------
+def listing_pk(listing_id: str) -> str:
+    return _k("LISTING", listing_id)
+
+
+LISTING_SK = "LISTING"  # the listing row: the live version (or the draft before first publication)
+REVISION_SK = "REVISION"  # the pending (or rejected) revision of a published listing
+
+
+def slug_pk(slug: str) -> str:
+    """The slug claim row, written with attribute_not_exists: slugs are unique by construction."""
+    return _k("SLUG", slug)
+
+
+SLUG_SK = "SLUG"
+
+
+def partner_listings_pk(partner_id: str, status: str | None = None) -> str:
+    """gsi2 (every listing of a partner) or gsi3 (one status of a partner's listings), oldest first."""
+    return _k("PLISTINGS", partner_id) if status is None else _k("PLISTINGS", partner_id, status)
+
+
+REVIEW_QUEUE_PK = "REVIEWQ"  # gsi1: submitted listings and pending revisions, oldest first
+
+CATALOG_ANY = "*"
+
+
+def catalog_filter_pk(category: str | None, listing_type: str | None, partner_id: str | None) -> str:
+    """A catalog projection partition: one combination of the structured filters (`*` = any)."""
+    return _k("CAT", category or CATALOG_ANY, listing_type or CATALOG_ANY, partner_id or CATALOG_ANY)
+
+
+def catalog_term_pk(prefix: str) -> str:
+    """A catalog projection partition for one search prefix (the first 1..3 characters of a word)."""
+    return _k("CATQ", prefix)
+
+
+def catalog_newest_sk(published_at: str, listing_id: str) -> str:
+    """gsi1 sort key; read backwards for `newest`."""
+    return _k(published_at, listing_id)
+
+
+RATING_SCALE = 1_000_000  # average * 10^6 as an integer: exact ordering without floats
+
+
+def catalog_rating_sk(rating_sum: int, rating_count: int, listing_id: str) -> str:
+    """gsi2 sort key; read backwards for `top_rated`: average, then number of ratings, fixed width."""
+    scaled = rating_sum * RATING_SCALE // rating_count if rating_count else 0
+    return _k(f"{scaled:07d}", f"{rating_count:010d}", listing_id)
+
+
+def catalog_price_sk(amount: int, listing_id: str) -> str:
+    """gsi3 sort key; forwards for `price_asc`, backwards for `price_desc` (zero-padded minor units)."""
+    return _k(f"{amount:012d}", listing_id)

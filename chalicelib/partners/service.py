@@ -111,6 +111,11 @@ def decide(*, admin: Principal, partner_id: str, action: str, reason: str | None
         ))
     partner.status, partner.status_reason, partner.updated_at = target, reason, now
     partner.gsi1pk = index["gsi1pk"]
+    if target == model.SUSPENDED:
+        # A suspended partner's listings leave every catalog view (the catalog owns how).
+        from chalicelib.catalog.service import hide_partner_listings
+
+        hide_partner_listings(partner_id=partner_id, actor=admin)
     return partner
 
 
