@@ -12,12 +12,32 @@ from chalicelib.core.errors import ValidationFailed
 _validators: dict[int, Any] = {}
 
 
+_validator_class = None
+
+
+def _ecma_pattern(validator, pattern, instance, schema):
+    """`pattern` with ECMA-262 semantics for a trailing `$`: Python's `$` also matches before a final
+    newline, which would let "name\n" through a single-line pattern."""
+    import re
+
+    from jsonschema.exceptions import ValidationError
+
+    if not validator.is_type(instance, "string"):
+        return
+    compiled = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
+    if re.search(compiled, instance) is None:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 def _validator(schema: dict):
+    global _validator_class
     found = _validators.get(id(schema))
     if found is None:
-        from jsonschema import Draft202012Validator
+        if _validator_class is None:
+            from jsonschema import Draft202012Validator, validators
 
-        found = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+            _validator_class = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
+        found = _validator_class(schema, format_checker=_validator_class.FORMAT_CHECKER)
         _validators[id(schema)] = found
     return found
 

@@ -16,10 +16,13 @@ MONEY = {
 ID = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$"}
 TIMESTAMP = {"type": "string", "format": "date-time"}
 DATE = {"type": "string", "format": "date"}
-# Plain single-line text: not blank, no control characters (the lookahead needs one visible character).
-SINGLE_LINE_PATTERN = "^(?=.*\\S)[^\\x00-\\x1f\\x7f]+$"
-# Multi-line text: tabs and newlines allowed, other control characters refused.
-MULTI_LINE_PATTERN = "^(?=[\\s\\S]*\\S)[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]+$"
+# Plain single-line text: not blank, no control characters. Written without lookahead so that
+# generators (schemathesis, hypothesis) can produce matching strings quickly.
+SINGLE_LINE_PATTERN = "^[^\\x00-\\x1f\\x7f]*[^\\s\\x00-\\x1f\\x7f][^\\x00-\\x1f\\x7f]*$"
+# Multi-line text: tabs and newlines allowed, other control characters refused, not blank.
+MULTI_LINE_PATTERN = (
+    "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*[^\\s\\x00-\\x1f\\x7f][^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
+)
 
 
 def single_line(max_length: int, min_length: int = 1) -> dict:
