@@ -96,6 +96,8 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
 
+    # Ctrl-C must work even when a parent shell started us with SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *a: (stop_all(), sys.exit(0)))
     try:
         moto = start("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(ddb)])
