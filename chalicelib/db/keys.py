@@ -238,3 +238,64 @@ def catalog_rating_sk(rating_sum: int, rating_count: int, listing_id: str) -> st
 def catalog_price_sk(amount: int, listing_id: str) -> str:
     """gsi3 sort key; forwards for `price_asc`, backwards for `price_desc` (zero-padded minor units)."""
     return _k(f"{amount:012d}", listing_id)
+
+
+# --- checkout: orders, refunds, entitlements, Stripe webhooks --------------------------------------
+def order_pk(order_id: str) -> str:
+    """An order's partition: the order row and its refund rows."""
+    return _k("ORDER", order_id)
+
+
+ORDER_SK = "ORDER"
+
+
+def refund_sk(refund_id: str) -> str:
+    return _k("REFUND", refund_id)
+
+
+REFUND_PREFIX = "REFUND#"
+
+
+def customer_orders_pk(sub: str) -> str:
+    """gsi1: one customer's orders, newest first (sort key `created_sk`)."""
+    return _k("CUSTORDERS", sub)
+
+
+ORDERS_ALL_PK = "ORDERS"  # gsi2: every order, newest first (admin and finance)
+
+
+def payment_intent_pk(payment_intent_id: str) -> str:
+    """gsi3 on the order row: find the order of a PaymentIntent (charge and dispute webhooks)."""
+    return _k("PI", payment_intent_id)
+
+
+def entitlement_sk(listing_id: str) -> str:
+    """Under `user_pk`: the customer owns this listing (one row per listing, so granted once)."""
+    return _k("ENT", listing_id)
+
+
+ENTITLEMENT_PREFIX = "ENT#"
+
+
+def stripe_event_pk(event_id: str) -> str:
+    """A processed Stripe event: written in the transaction of its effect, so it takes effect once."""
+    return _k("STRIPEEVENT", event_id)
+
+
+STRIPE_EVENT_SK = "EVENT"
+
+
+def stripe_refund_pk(refund_id: str) -> str:
+    """A Stripe refund recorded against an order: whichever path records it first (API or webhook) wins."""
+    return _k("STRIPEREFUND", refund_id)
+
+
+STRIPE_REFUND_SK = "REFUND"
+
+
+def stripe_account_status_pk(account_id: str) -> str:
+    """What the latest `account.updated` said about a connected account (payouts code may read it)."""
+    return _k("STRIPEACCOUNT", account_id)
+
+
+STRIPE_ACCOUNT_STATUS_SK = "STATUS"

@@ -42,7 +42,9 @@ def _parameters(spec: RouteSpec) -> list[dict[str, Any]]:
 
 
 # Routes that require an Idempotency-Key header (filled in by the aggregates that own them).
-IDEMPOTENT_PATHS: dict[str, set[str]] = {}
+IDEMPOTENT_PATHS: dict[str, set[str]] = {
+    "POST": {"/orders", "/admin/orders/{order_id}/refunds"},
+}
 
 
 def _responses(spec: RouteSpec) -> dict[str, Any]:

@@ -7,7 +7,7 @@ these frozen numbers, never the live catalog. Nothing here touches storage, Stri
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 PENDING_PAYMENT = "pending_payment"
@@ -84,6 +84,12 @@ class Order:
     failure_reason: str | None = None
     # The status to go back to when an open dispute closes in our favour.
     status_before_dispute: str | None = None
+    # Stripe refunds already counted in `refunded` (whichever path recorded them: the API or a webhook).
+    stripe_refund_ids: tuple[str, ...] = ()
+    # dispute_id -> "open" | "won" | "lost", as last recorded.
+    disputes: dict[str, str] = field(default_factory=dict)
+    # Optimistic concurrency: every write is conditioned on the version it read.
+    version: int = 0
 
     @property
     def refundable(self) -> int:

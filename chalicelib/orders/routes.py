@@ -1,0 +1,50 @@
+"""Order routes: checkout, the order history, cancel, and refunds by admin or finance."""
+from __future__ import annotations
+
+from chalicelib.http.routing import Reply, Request, Router
+from chalicelib.orders import service
+from chalicelib.schemas import orders as schemas
+
+router = Router("orders", tag="orders")
+STAFF = ("admin", "finance")
+
+
+@router.route(
+    "/orders", "POST", summary="Order apps and bundles; answers the PaymentIntent to confirm with Stripe.js",
+    body=schemas.ORDER_BODY, status=201, response=schemas.ORDER, errors=(402, 409),
+)
+def place_order(req: Request) -> Reply:
+    status, body = service.place_order(user=req.user, body=req.body, headers=req.headers)
+    return Reply(body, status)
+
+
+@router.route(
+    "/orders", "GET", summary="The caller's orders, newest first (admin and finance: every order)",
+    query=schemas.ORDERS_QUERY, response=schemas.ORDER_PAGE,
+)
+def list_orders(req: Request) -> dict:
+    return service.list_orders(user=req.user, limit=req.query.get("limit", 20), cursor=req.query.get("cursor"),
+                               customer=req.query.get("customer"))
+
+
+@router.route("/orders/{order_id}", "GET", summary="One order with its lines and refunds",
+              response=schemas.ORDER, errors=(404,))
+def get_order(req: Request) -> dict:
+    return service.get_order(user=req.user, order_id=req.params["order_id"])
+
+
+@router.route("/orders/{order_id}/cancel", "POST", summary="Cancel an unpaid order (its PaymentIntent too)",
+              response=schemas.ORDER, errors=(404, 409))
+def cancel_order(req: Request) -> dict:
+    return service.cancel_order(user=req.user, order_id=req.params["order_id"])
+
+
+@router.route(
+    "/admin/orders/{order_id}/refunds", "POST",
+    summary="Refund part of an order (an amount, some lines, or both) or all that is left, through Stripe",
+    auth=STAFF, body=schemas.REFUND_BODY, status=201, response=schemas.REFUND_RESPONSE, errors=(402, 404, 409),
+)
+def refund_order(req: Request) -> Reply:
+    status, body = service.refund_order(actor=req.user, order_id=req.params["order_id"], body=req.body,
+                                        headers=req.headers)
+    return Reply(body, status)

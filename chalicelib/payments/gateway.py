@@ -1,0 +1,114 @@
+"""The payment port: what the marketplace asks of a payment provider, in its own words.
+
+Use cases depend on `PaymentGateway`, never on the Stripe SDK, so they can be tested against
+`FakeGateway` and the SDK is imported only when a request really talks to Stripe. Every write takes an
+idempotency key of ours (built from a business id), so a retried request never charges or refunds twice.
+The values returned are normalised: ids are strings, amounts integers of minor units, whatever the
+provider (Stripe, or localstripe with its older API shapes) answered.
+
+`get_gateway()` builds the process's gateway once per cold start; tests install a fake with `set_gateway`.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Protocol
+
+# PaymentIntent statuses, as Stripe names them.
+PI_SUCCEEDED = "succeeded"
+PI_PROCESSING = "processing"
+PI_CANCELED = "canceled"
+PI_REQUIRES_PAYMENT_METHOD = "requires_payment_method"
+PI_REQUIRES_ACTION = "requires_action"
+
+# Dispute statuses that mean the money is still (or again) in question, and those that close it.
+DISPUTE_OPEN = frozenset({"warning_needs_response", "warning_under_review", "needs_response", "under_review"})
+DISPUTE_WON = frozenset({"won", "warning_closed"})
+DISPUTE_LOST = frozenset({"lost"})
+
+
+@dataclass(frozen=True)
+class PaymentIntentView:
+    payment_intent_id: str
+    status: str
+    amount: int
+    currency: str
+    order_id: str | None
+    client_secret: str | None = None
+    latest_charge_id: str | None = None
+    # The last attempt's decline, when the customer's card was refused (the intent can still be retried).
+    failure_code: str | None = None
+    failure_message: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundView:
+    refund_id: str
+    amount: int
+    currency: str
+    status: str
+    payment_intent_id: str | None
+    charge_id: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChargeView:
+    charge_id: str
+    payment_intent_id: str | None
+    amount: int
+    amount_refunded: int
+    currency: str
+    refunds: tuple[RefundView, ...] = ()
+
+
+@dataclass(frozen=True)
+class DisputeView:
+    dispute_id: str
+    status: str
+    amount: int
+    currency: str
+    charge_id: str | None
+    payment_intent_id: str | None
+
+
+class PaymentGateway(Protocol):
+    """The provider calls the marketplace makes. Raises PaymentFailed (402) or UpstreamUnavailable (503)."""
+
+    def create_payment_intent(
+        self, *, order_id: str, amount: int, currency: str, customer_ref: str, idempotency_key: str
+    ) -> PaymentIntentView: ...
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentView: ...
+
+    def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> PaymentIntentView: ...
+
+    def create_refund(
+        self, *, payment_intent_id: str, amount: int, metadata: dict[str, str], idempotency_key: str
+    ) -> RefundView: ...
+
+    def retrieve_charge(self, charge_id: str) -> ChargeView: ...
+
+    def retrieve_dispute(self, dispute_id: str) -> DisputeView: ...
+
+
+_lock = threading.Lock()
+_gateway: PaymentGateway | None = None
+
+
+def get_gateway() -> PaymentGateway:
+    """The gateway of this process: Stripe (or localstripe, by `STRIPE_API_BASE`) unless a test set one."""
+    global _gateway
+    if _gateway is None:
+        with _lock:
+            if _gateway is None:
+                from chalicelib.payments.stripe_gateway import StripeGateway
+
+                _gateway = StripeGateway.from_settings()
+    return _gateway
+
+
+def set_gateway(gateway: PaymentGateway | None) -> None:
+    """Install a gateway (tests); None makes the next `get_gateway` build the real one again."""
+    global _gateway
+    _gateway = gateway

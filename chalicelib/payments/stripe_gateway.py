@@ -1,0 +1,180 @@
+"""The Stripe adapter of `PaymentGateway`: the only module that imports the `stripe` SDK.
+
+Built on `StripeClient` with network retries (Stripe's own, which resend the same idempotency key), a
+short timeout so a Lambda never waits out API Gateway, and one idempotency key of ours on every write.
+Stripe's errors become the contract's: a refused card or a request Stripe rejects is `PaymentFailed`
+(402), anything that says "try again later" (network, 5xx, rate limit, bad credentials) is
+`UpstreamUnavailable` (503), an unknown object is `NotFound`. The decision is made by exception class and
+HTTP status, never by message text.
+
+localstripe (the local stage) answers in an older API shape; the differences are absorbed here so that no
+caller can tell: `latest_charge` may be an expanded object rather than an id; `refund.charge` likewise;
+it rejects PaymentIntent `description`/`transfer_group`/`automatic_payment_methods` and refund `reason`,
+so none of those are sent (the reason travels in metadata); it ignores idempotency keys and never
+checks over-refunds, so callers check amounts themselves before calling.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, TypeVar
+
+from chalicelib.core.errors import NotFound, PaymentFailed, UpstreamUnavailable
+from chalicelib.payments.gateway import ChargeView, DisputeView, PaymentIntentView, RefundView
+
+log = logging.getLogger("marketplace.stripe")
+
+T = TypeVar("T")
+
+TIMEOUT_SECONDS = 10
+MAX_NETWORK_RETRIES = 2
+
+
+def _id(value: Any) -> str | None:
+    """An id whether Stripe sent the id or (localstripe, or an expansion) the whole object."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return str(value["id"])
+
+
+def _as_dict(obj: Any) -> dict:
+    if obj is None:
+        return {}
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    return dict(obj)
+
+
+def _payment_intent(obj: Any) -> PaymentIntentView:
+    data = _as_dict(obj)
+    error = data.get("last_payment_error") or {}
+    metadata = data.get("metadata") or {}
+    return PaymentIntentView(
+        payment_intent_id=data["id"], status=data["status"], amount=int(data["amount"]),
+        currency=str(data["currency"]).lower(), order_id=metadata.get("order_id"),
+        client_secret=data.get("client_secret"), latest_charge_id=_id(data.get("latest_charge")),
+        failure_code=error.get("decline_code") or error.get("code"), failure_message=error.get("message"),
+    )
+
+
+def _refund(obj: Any) -> RefundView:
+    data = _as_dict(obj)
+    return RefundView(
+        refund_id=data["id"], amount=int(data["amount"]), currency=str(data["currency"]).lower(),
+        status=str(data.get("status") or "succeeded"), payment_intent_id=_id(data.get("payment_intent")),
+        charge_id=_id(data.get("charge")), metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
+    )
+
+
+def _charge(obj: Any) -> ChargeView:
+    data = _as_dict(obj)
+    refunds = (data.get("refunds") or {}).get("data") or []
+    return ChargeView(
+        charge_id=data["id"], payment_intent_id=_id(data.get("payment_intent")), amount=int(data["amount"]),
+        amount_refunded=int(data.get("amount_refunded") or 0), currency=str(data["currency"]).lower(),
+        refunds=tuple(_refund(r) for r in refunds),
+    )
+
+
+def _dispute(obj: Any) -> DisputeView:
+    data = _as_dict(obj)
+    return DisputeView(
+        dispute_id=data["id"], status=data["status"], amount=int(data["amount"]),
+        currency=str(data["currency"]).lower(), charge_id=_id(data.get("charge")),
+        payment_intent_id=_id(data.get("payment_intent")),
+    )
+
+
+class StripeGateway:
+    """`PaymentGateway` over Stripe's API (or localstripe's, when `STRIPE_API_BASE` points at it)."""
+
+    def __init__(self, secret_key: str, *, api_base: str = "", max_network_retries: int = MAX_NETWORK_RETRIES,
+                 timeout: float = TIMEOUT_SECONDS):
+        import stripe
+
+        self._stripe = stripe
+        options: dict[str, Any] = {
+            "max_network_retries": max_network_retries,
+            "http_client": stripe.new_default_http_client(timeout=timeout),
+        }
+        if api_base:
+            options["base_addresses"] = {"api": api_base}
+        self._client = stripe.StripeClient(secret_key, **options)
+
+    @classmethod
+    def from_settings(cls) -> "StripeGateway":
+        from chalicelib.config import get_settings
+        from chalicelib.secrets import get_stripe_secrets
+
+        secrets = get_stripe_secrets()
+        if not secrets.secret_key:
+            raise UpstreamUnavailable("The payment provider is not configured.")
+        return cls(secrets.secret_key, api_base=get_settings().stripe_api_base)
+
+    # --- error translation --------------------------------------------------------------------------
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        stripe = self._stripe
+        try:
+            return fn()
+        except stripe.CardError as exc:
+            raise PaymentFailed(
+                "The card was declined.", [{"field": "payment", "message": str(exc.code or "card_declined")}]
+            ) from exc
+        except (stripe.InvalidRequestError, stripe.APIError) as exc:
+            if exc.http_status == 404:
+                raise NotFound(f"The payment provider has no such object ({what}).") from exc
+            if isinstance(exc, stripe.InvalidRequestError) and exc.http_status in (400, 402):
+                log.warning("stripe refused %s: %s", what, exc.code)
+                raise PaymentFailed(
+                    "The payment provider refused the request.",
+                    [{"field": "payment", "message": str(exc.code or "invalid_request")}],
+                ) from exc
+            log.warning("stripe failed on %s: %r", what, exc)
+            raise UpstreamUnavailable("The payment provider failed; nothing was changed.") from exc
+        except stripe.StripeError as exc:
+            # Network, rate limit, authentication, idempotency mismatch: nothing we can fix by retrying blindly.
+            log.warning("stripe unavailable on %s: %r", what, exc)
+            raise UpstreamUnavailable("The payment provider is unavailable; nothing was changed.") from exc
+
+    # --- PaymentGateway -------------------------------------------------------------------------------
+    def create_payment_intent(
+        self, *, order_id: str, amount: int, currency: str, customer_ref: str, idempotency_key: str
+    ) -> PaymentIntentView:
+        created = self._call("payment_intent.create", lambda: self._client.v1.payment_intents.create(
+            params={
+                "amount": amount,
+                "currency": currency,
+                "payment_method_types": ["card"],
+                "metadata": {"order_id": order_id, "customer": customer_ref},
+            },
+            options={"idempotency_key": idempotency_key},
+        ))
+        return _payment_intent(created)
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentView:
+        return _payment_intent(self._call(
+            "payment_intent.retrieve", lambda: self._client.v1.payment_intents.retrieve(payment_intent_id)
+        ))
+
+    def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> PaymentIntentView:
+        return _payment_intent(self._call("payment_intent.cancel", lambda: self._client.v1.payment_intents.cancel(
+            payment_intent_id, options={"idempotency_key": idempotency_key},
+        )))
+
+    def create_refund(
+        self, *, payment_intent_id: str, amount: int, metadata: dict[str, str], idempotency_key: str
+    ) -> RefundView:
+        return _refund(self._call("refund.create", lambda: self._client.v1.refunds.create(
+            params={"payment_intent": payment_intent_id, "amount": amount, "metadata": metadata},
+            options={"idempotency_key": idempotency_key},
+        )))
+
+    def retrieve_charge(self, charge_id: str) -> ChargeView:
+        # Since 2022-11-15 Stripe leaves `refunds` out unless expanded; localstripe always includes it.
+        return _charge(self._call("charge.retrieve", lambda: self._client.v1.charges.retrieve(
+            charge_id, params={"expand": ["refunds"]},
+        )))
+
+    def retrieve_dispute(self, dispute_id: str) -> DisputeView:
+        return _dispute(self._call("dispute.retrieve", lambda: self._client.v1.disputes.retrieve(dispute_id)))
