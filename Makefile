@@ -25,5 +25,9 @@ test: $(STAMP)
 token: $(STAMP)
 	@$(PY) scripts/make_token.py --sub "$(SUB)" --groups "$(GROUPS)" --email "$(EMAIL)"
 
+## make package STAGE=dev|prod: the CloudFormation (SAM) template and code bundle in out/$(STAGE)/
+package: $(STAMP)
+	$(PY) scripts/package.py --stage $(STAGE)
+
 clean:
 	rm -rf .run out .pytest_cache .hypothesis

@@ -1,0 +1,106 @@
+"""scripts/package.py finishes whatever functions Chalice generated, including ones app.py adds later.
+
+app.py has no scheduled job yet, so these unit tests feed `finish_template` a template shaped like
+Chalice's output for an API handler plus a daily schedule (no packaging, no network).
+"""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from tests.infra import templates
+
+PLACEHOLDER = "arn:aws:iam::000000000000:role/placeholder"
+SCRIPT = templates.package_script()
+
+
+def _function(events=None):
+    props = {"Runtime": "python3.11", "Handler": "app.app", "CodeUri": "./deployment.zip", "Role": PLACEHOLDER}
+    if events:
+        props["Events"] = events
+    return {"Type": "AWS::Serverless::Function", "Properties": props}
+
+
+def _log_group(target):
+    return {"Type": "AWS::Logs::LogGroup",
+            "Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${%s}" % target}, "RetentionInDays": 30}}
+
+
+def chalice_like_output():
+    return {
+        "Resources": {
+            "LambdaRole": {"Type": "AWS::IAM::Role", "Properties": {}},
+            "AsyncDeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {}},
+            "AlarmTopic": {"Type": "AWS::SNS::Topic", "Properties": {}},
+            "APIHandler": _function(),
+            "ApiHandlerLogGroup": _log_group("ApiHandler"),
+            "RunDailyPayouts": _function({"RunDailyPayoutsEvent": {
+                "Type": "Schedule", "Properties": {"Schedule": "cron(0 6 * * ? *)"}}}),
+            "RunDailyPayoutsLogGroup": _log_group("RunDailyPayouts"),
+        }
+    }
+
+
+def test_every_function_runs_as_the_infra_role_and_the_placeholder_is_gone():
+    template = SCRIPT.finish_template(chalice_like_output(), {PLACEHOLDER})
+    for name in ("APIHandler", "RunDailyPayouts"):
+        assert template["Resources"][name]["Properties"]["Role"] == {"Fn::GetAtt": ["LambdaRole", "Arn"]}
+    assert PLACEHOLDER not in str(template)
+
+
+def test_only_asynchronous_functions_get_the_dead_letter_queue():
+    resources = SCRIPT.finish_template(chalice_like_output(), {PLACEHOLDER})["Resources"]
+    assert resources["RunDailyPayouts"]["Properties"]["DeadLetterQueue"] == {
+        "Type": "SQS", "TargetArn": {"Fn::GetAtt": ["AsyncDeadLetterQueue", "Arn"]},
+    }
+    assert "DeadLetterQueue" not in resources["APIHandler"]["Properties"]
+
+
+def test_every_function_gets_errors_and_throttles_alarms():
+    resources = SCRIPT.finish_template(chalice_like_output(), {PLACEHOLDER})["Resources"]
+    for name in ("APIHandler", "RunDailyPayouts"):
+        for metric in ("Errors", "Throttles"):
+            alarm = resources[f"{name}{metric}Alarm"]["Properties"]
+            assert alarm["MetricName"] == metric
+            assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": name}}]
+            assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_the_api_handler_log_group_names_the_api_handler():
+    resources = SCRIPT.finish_template(chalice_like_output(), {PLACEHOLDER})["Resources"]
+    assert resources["ApiHandlerLogGroup"]["Properties"]["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${APIHandler}"}
+    assert resources["RunDailyPayoutsLogGroup"]["Properties"]["LogGroupName"] == {
+        "Fn::Sub": "/aws/lambda/${RunDailyPayouts}"
+    }
+
+
+def test_finishing_twice_changes_nothing():
+    once = SCRIPT.finish_template(chalice_like_output(), {PLACEHOLDER})
+    assert SCRIPT.finish_template(copy.deepcopy(once), {PLACEHOLDER}) == once
+
+
+def test_a_function_with_a_role_of_its_own_is_refused():
+    template = chalice_like_output()
+    template["Resources"]["RunDailyPayouts"]["Properties"]["Role"] = {"Fn::GetAtt": ["RunDailyPayoutsRole", "Arn"]}
+    with pytest.raises(SCRIPT.PackageError, match="RunDailyPayouts has role"):
+        SCRIPT.finish_template(template, {PLACEHOLDER})
+
+
+def test_a_merge_without_the_infra_resources_is_refused():
+    template = chalice_like_output()
+    del template["Resources"]["AsyncDeadLetterQueue"]
+    with pytest.raises(SCRIPT.PackageError, match="AsyncDeadLetterQueue"):
+        SCRIPT.finish_template(template, {PLACEHOLDER})
+
+
+def test_a_log_group_of_no_function_is_refused():
+    template = chalice_like_output()
+    template["Resources"]["StrayLogGroup"] = _log_group("NoSuchFunction")
+    with pytest.raises(SCRIPT.PackageError, match="NoSuchFunction"):
+        SCRIPT.finish_template(template, {PLACEHOLDER})
+
+
+def test_the_stage_placeholders_come_from_the_chalice_config():
+    assert SCRIPT._role_placeholders("dev") == {"arn:aws:iam::000000000000:role/replaced-by-scripts-package-py"}
+    assert SCRIPT._role_placeholders("prod") == SCRIPT._role_placeholders("dev")
