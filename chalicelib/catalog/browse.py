@@ -3,9 +3,9 @@
 Structured filters (any combination of `category`, `type`, `partner_id`) name one partition exactly,
 so a page reads `limit + 1` rows. With `q`, the partition is the one of the longest query word's
 first letters (`CATQ#<prefix>`) and the rest (every query word in full, the structured filters) is a
-FilterExpression; such a page evaluates a fixed budget of rows and may come back short with a
-`next_cursor` to continue, so its cost stays bounded whatever the size of the catalog. Either way a
-page is one Query plus one BatchGetItem for the partners' display names.
+FilterExpression; such a page evaluates at most a fixed budget of rows in at most two Queries and
+may come back short with a `next_cursor` to continue, so its cost stays bounded whatever the size of
+the catalog. Every page also makes one BatchGetItem for the partners' display names.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ SORT_INDEX: dict[str, tuple[str, bool]] = {
     "price_desc": ("gsi3", False),
 }
 # Rows a filtered (`q`) page may evaluate: a constant, so the page's cost does not grow with the catalog.
-SEARCH_BUDGET = 200
+SEARCH_BUDGET = 300
 
 
 def _filters(words: list[str], category: str | None, listing_type: str | None, partner_id: str | None):
@@ -71,17 +71,28 @@ def browse(
         condition = None
         page_size = limit + 1
     index = getattr(CatalogEntryItem, index_name)
-    results = index.query(
-        partition, scan_index_forward=forwards, filter_condition=condition, page_size=page_size,
-        last_evaluated_key=start,
-    )
-    raw_page = results.page_iter.next()
-    entries = [CatalogEntryItem.from_raw_data(raw) for raw in raw_page.get("Items", [])]
+    entries: list[CatalogEntryItem] = []
+    last_key = start
+    # Without a filter one Query of `limit + 1` rows is exact. With one, ask for `limit + 1` rows
+    # first (enough when most rows match) and then for the rest of a fixed budget, so a page never
+    # evaluates more than SEARCH_BUDGET rows nor makes more than two calls.
+    for size in (limit + 1, SEARCH_BUDGET - (limit + 1)) if condition is not None else (limit + 1,):
+        if size <= 0 or len(entries) > limit:
+            break
+        page_iter = index.query(
+            partition, scan_index_forward=forwards, filter_condition=condition, page_size=size,
+            last_evaluated_key=last_key,
+        ).page_iter
+        raw_page = page_iter.next()
+        entries += [CatalogEntryItem.from_raw_data(raw) for raw in raw_page.get("Items", [])]
+        last_key = page_iter.last_evaluated_key
+        if not last_key:
+            break
     if len(entries) > limit:
         entries = entries[:limit]
         next_cursor = encode_cursor(position_of(entries[-1], index_keys(index_name)), scope)
-    elif condition is not None and results.page_iter.last_evaluated_key:
-        next_cursor = encode_cursor(results.page_iter.last_evaluated_key, scope)
+    elif condition is not None and last_key:
+        next_cursor = encode_cursor(last_key, scope)
     else:
         next_cursor = None
     return {"items": entry_cards(entries), "next_cursor": next_cursor}

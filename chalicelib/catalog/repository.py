@@ -154,31 +154,36 @@ class SlugItem(MarketItem, discriminator="Slug"):
     partner_id = UnicodeAttribute()
 
 
-class CatalogEntryItem(RatingAttrs, MarketItem, discriminator="CatalogEntry"):
-    """One card of a published listing in one catalog partition (a filter combination or a prefix)."""
+class CatalogEntryItem(MarketItem, discriminator="CatalogEntry"):
+    """One card of a published listing in one catalog partition (a filter combination or a prefix).
 
-    listing_id = UnicodeAttribute()
+    The filterable fields are attributes (a `q` page filters on them); everything the card shows is
+    one JSON attribute, so a row stays small and cheap to rewrite when the rating moves.
+    """
+
     partner_id = UnicodeAttribute()
-    type = UnicodeAttribute()
-    name = UnicodeAttribute()
-    slug = UnicodeAttribute()
-    summary = UnicodeAttribute()
     category = UnicodeAttribute()
-    tags = ListAttribute(of=UnicodeAttribute, default=list)
-    price_amount = NumberAttribute()
-    price_currency = UnicodeAttribute()
-    published_at = UnicodeAttribute()
-    version = NumberAttribute()
+    type = UnicodeAttribute()
     search_text = UnicodeAttribute()  # ` word1 word2`: the other query words are checked against it
+    card = JSONAttribute()
 
     def to_card(self, partner_name: str | None) -> dict[str, Any]:
-        return {
-            "listing_id": self.listing_id, "slug": self.slug, "type": self.type, "name": self.name,
-            "summary": self.summary, "category": self.category, "tags": list(self.tags or ()),
-            "price": {"amount": int(self.price_amount), "currency": self.price_currency},
-            "partner_id": self.partner_id, "partner_name": partner_name, "rating": self.rating().to_dict(),
-            "published_at": self.published_at, "version": int(self.version),
-        }
+        card = dict(self.card)
+        count, total, *histogram = card.pop("rating_counters")
+        card["rating"] = model.Rating(count, total, tuple(histogram)).to_dict()  # type: ignore[arg-type]
+        return {**card, "partner_name": partner_name}
+
+
+def card_of(item: ListingItem, rating: model.Rating) -> dict[str, Any]:
+    return {
+        "listing_id": item.listing_id, "slug": item.slug, "type": item.type, "name": item.name,
+        "summary": item.summary, "category": item.category, "tags": list(item.tags or ()),
+        "price": {"amount": int(item.price_amount), "currency": item.price_currency},
+        "partner_id": item.partner_id, "published_at": item.published_at,
+        # integers only in storage: count, sum, histogram 1..5 (the average is computed for display)
+        "rating_counters": [rating.count, rating.total, *rating.histogram],
+        "version": int(item.version),
+    }
 
 
 # --- index keys ----------------------------------------------------------------------------------
@@ -205,23 +210,34 @@ def projection_partitions(item: ListingItem) -> list[str]:
 
 def projection_rows(item: ListingItem, rating: model.Rating | None = None) -> list[CatalogEntryItem]:
     """The cards of a published listing, one per partition, each with its three sort keys."""
+    return [CatalogEntryItem.from_raw_data(raw) for raw in serialized_projection(item, rating)]
+
+
+def serialized_projection(item: ListingItem, rating: model.Rating | None = None) -> list[dict[str, Any]]:
+    """`projection_rows` as DynamoDB items: one row is built, the others differ only in their partition."""
     rating = rating or item.rating()
     tokens = model.searchable_tokens(model.search_tokens(item.name, item.tags or ()))
-    newest = keys.catalog_newest_sk(item.published_at, item.listing_id)
-    top = keys.catalog_rating_sk(rating.total, rating.count, item.listing_id)
-    price = keys.catalog_price_sk(int(item.price_amount), item.listing_id)
+    partitions = projection_partitions(item)
+    template = CatalogEntryItem(
+        pk=partitions[0], sk=item.listing_id,
+        gsi1sk=keys.catalog_newest_sk(item.published_at, item.listing_id),
+        gsi2sk=keys.catalog_rating_sk(rating.total, rating.count, item.listing_id),
+        gsi3sk=keys.catalog_price_sk(int(item.price_amount), item.listing_id),
+        partner_id=item.partner_id, category=item.category, type=item.type,
+        search_text=model.search_text(tokens), card=card_of(item, rating),
+    ).serialize()
     rows = []
-    for partition in projection_partitions(item):
-        rows.append(CatalogEntryItem(
-            pk=partition, sk=item.listing_id,
-            gsi1pk=partition, gsi1sk=newest, gsi2pk=partition, gsi2sk=top, gsi3pk=partition, gsi3sk=price,
-            listing_id=item.listing_id, partner_id=item.partner_id, type=item.type, name=item.name,
-            slug=item.slug, summary=item.summary, category=item.category, tags=list(item.tags or ()),
-            price_amount=int(item.price_amount), price_currency=item.price_currency,
-            published_at=item.published_at, version=int(item.version), search_text=model.search_text(tokens),
-            **rating_attributes(rating),
-        ))
+    for partition in partitions:
+        value = {"S": partition}
+        rows.append({**template, "pk": value, "gsi1pk": value, "gsi2pk": value, "gsi3pk": value})
     return rows
+
+
+def serialized_published_listing(item: ListingItem) -> list[dict[str, Any]]:
+    """Every row of a published listing (listing, slug claim, catalog cards), for bulk loading and seeds."""
+    slug = SlugItem(pk=keys.slug_pk(item.slug), sk=keys.SLUG_SK, slug=item.slug, listing_id=item.listing_id,
+                    partner_id=item.partner_id)
+    return [item.serialize(), slug.serialize(), *serialized_projection(item)]
 
 
 def stale_partitions(before: ListingItem | None, after: ListingItem | None) -> list[str]:
