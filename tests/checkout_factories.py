@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import time
 
 import pytest
@@ -17,24 +16,21 @@ _keys = itertools.count(1)
 _events = itertools.count(1)
 
 
-def configure_stripe(api_base: str = "") -> None:
-    """Point the app at a Stripe (or localstripe) with the test secrets; forget cached settings."""
-    from chalicelib.config import reset_settings
-    from chalicelib.secrets import reset_stripe_secrets
+def use_test_secrets(monkeypatch) -> None:
+    """Make the webhook verify with the test secret, without touching the process's cached settings."""
+    from chalicelib.secrets import StripeSecrets
+    from chalicelib.webhooks import service
 
-    os.environ.update({"STRIPE_SECRET_KEY": STRIPE_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-                       "STRIPE_API_BASE": api_base})
-    reset_settings()
-    reset_stripe_secrets()
+    monkeypatch.setattr(service, "get_stripe_secrets", lambda: StripeSecrets(STRIPE_KEY, WEBHOOK_SECRET))
 
 
 @pytest.fixture
-def fake_gateway():
+def fake_gateway(monkeypatch):
     """A FakeGateway installed as the process's gateway, with the webhook secret configured."""
     from chalicelib.payments.fake_gateway import FakeGateway
     from chalicelib.payments.gateway import set_gateway
 
-    configure_stripe()
+    use_test_secrets(monkeypatch)
     gateway = FakeGateway()
     set_gateway(gateway)
     yield gateway

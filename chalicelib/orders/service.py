@@ -38,6 +38,7 @@ log = logging.getLogger("marketplace.orders")
 STAFF = ("admin", "finance")
 PUBLISHED = "published"
 MAX_RETRIES = 3
+TRANSACTION_LIMIT = 100  # DynamoDB's TransactWriteItems maximum
 
 # A transaction hook: adds rows (e.g. a webhook's event marker) to the transaction of an effect.
 TxHook = Callable[[Any], None]
@@ -118,7 +119,7 @@ def _validate_items(listing_ids: list[str], live: dict) -> tuple[str, list]:
     for index, listing_id in enumerate(listing_ids):
         listing = live.get(listing_id)
         if listing is None or listing.status != PUBLISHED:
-            problems.append({"field": f"items[{index}].listing_id", "in": "body",
+            problems.append({"field": f"items.{index}.listing_id", "in": "body",
                              "message": f"{listing_id} is not a published listing"})
         else:
             listings.append(listing)
@@ -142,6 +143,19 @@ def _validate_items(listing_ids: list[str], live: dict) -> tuple[str, list]:
 
 def _grants(listing) -> list[str]:
     return [listing.listing_id, *(c.listing_id for c in listing.components)]
+
+
+def _fits_one_transaction(lines: tuple[OrderLine, ...]) -> None:
+    """Paying (or refunding) an order is one transaction of at most 100 rows: refuse orders that cannot fit.
+
+    Rows: the order, the event marker or idempotency record, the audit record, the refund and its guard,
+    one entitlement per granted listing, and the ledger's 6 + 3 per partner.
+    """
+    grants = sum(len(line.grants) for line in lines)
+    partners = len({p.partner_id for line in lines for p in line.parts})
+    if grants + 3 * partners + 12 > TRANSACTION_LIMIT:
+        raise ValidationFailed("This order is too large to be paid in one step; split it into smaller orders.", [
+            {"field": "items", "in": "body", "message": f"grants {grants} listings from {partners} partners"}])
 
 
 def _build_lines(listings: list, partners: dict, on) -> tuple[OrderLine, ...]:
@@ -197,6 +211,7 @@ def place_order(*, user: Principal, body: dict, headers: dict[str, str],
     now = clock.now()
     at = clock.iso(now)
     lines = _build_lines(listings, partners, now.date())
+    _fits_one_transaction(lines)
     order_id = _deterministic_id("ord", user.sub, key.key)
     total = model.order_total(lines)
     order = Order(order_id=order_id, customer_sub=user.sub, currency=currency, total=total,

@@ -10,7 +10,7 @@ router = Router("webhooks", tag="webhooks")
 
 @router.route(
     "/webhooks/stripe", "POST", summary="Stripe events (signed); each takes effect once, unknown types ignored",
-    auth=PUBLIC, raw=True, response=schemas.WEBHOOK_RESPONSE,
+    auth=PUBLIC, raw=True, response=schemas.WEBHOOK_RESPONSE, errors=(400, 404),
 )
 def stripe_webhook(req: Request) -> dict:
     return service.handle(req.raw_body, req.headers.get("stripe-signature"))

@@ -15,6 +15,7 @@ import json
 import logging
 from typing import Any, Callable
 
+from chalicelib.audit.repository import audit_item
 from chalicelib.core import clock
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.orders import repository as orders
@@ -179,6 +180,10 @@ def on_account_updated(event: dict, gateway: PaymentGateway) -> str:
                 tx.update(PartnerItem(keys.partner_pk(partner_id), keys.PROFILE_SK), actions=[
                     PartnerItem.payouts_enabled.set(flags["payouts_enabled"]), PartnerItem.updated_at.set(now)],
                     condition=PartnerItem.pk.exists())
+                # Whether a partner can be paid out is a money-moving switch: keep a record of who flipped it.
+                tx.save(audit_item(actor="stripe", action="partner.payout_account_updated", entity_type="partner",
+                                   entity_id=partner_id, at=now, data={"account_id": account_id, **flags,
+                                                                        "event_id": event["id"]}))
     except ConditionsFailed as exc:
         if marker.duplicate(exc):
             return "duplicate"
