@@ -12,12 +12,14 @@ from chalicelib.payouts import jobs as payout_jobs
 from chalicelib.payouts import routes as payout_routes
 from chalicelib.reconciliation import routes as reconciliation_routes
 from chalicelib.reports import routes as report_routes
+from chalicelib.reviews import routes as review_routes
 from chalicelib.webhooks import routes as webhook_routes
 
 app = Chalice(app_name="marketplace")
 
-for module in (ops_routes, partner_routes, audit_routes, catalog_routes, order_routes, entitlement_routes,
-               webhook_routes, ledger_routes, payout_routes, reconciliation_routes, report_routes):
+for module in (ops_routes, partner_routes, audit_routes, catalog_routes, ledger_routes, review_routes,
+               order_routes, entitlement_routes, webhook_routes, payout_routes,
+               reconciliation_routes, report_routes):
     app.register_blueprint(module.router.blueprint)
 
 
