@@ -299,3 +299,53 @@ def stripe_account_status_pk(account_id: str) -> str:
 
 
 STRIPE_ACCOUNT_STATUS_SK = "STATUS"
+
+
+# --- reviews (reviews, their handles, flags and the moderation queue) ---------------------------
+def listing_reviews_pk(listing_id: str) -> str:
+    """A listing's review rows (table pk), and its review lists on gsi1 (newest), gsi2 and gsi3."""
+    return _k("REVIEWS", listing_id)
+
+
+def review_by_sk(author_sub: str) -> str:
+    """The review row's sort key: one per customer per listing by construction (attribute_not_exists)."""
+    return _k("BY", author_sub)
+
+
+def review_pk(review_id: str) -> str:
+    """The review handle: finds a review by its id and carries its moderation state."""
+    return _k("REVIEW", review_id)
+
+
+REVIEW_HANDLE_SK = "REVIEW"
+
+
+def review_flags_pk(review_id: str) -> str:
+    return _k("REVIEWFLAGS", review_id)
+
+
+def review_flag_sk(flagger_sub: str) -> str:
+    """One flag per user per review by construction (attribute_not_exists)."""
+    return _k("BY", flagger_sub)
+
+
+FLAGGED_REVIEWS_PK = "FLAGGEDREVIEWS"  # gsi1 on review handles with unresolved flags, oldest flag first
+
+
+def review_newest_sk(created_at: str, review_id: str) -> str:
+    """gsi1 sort key; read backwards for `newest`."""
+    return _k(created_at, review_id)
+
+
+def review_highest_sk(stars: int, created_at: str, review_id: str) -> str:
+    """gsi2 sort key; read backwards for `highest` (then newest first among equal ratings)."""
+    return _k(stars, created_at, review_id)
+
+
+def review_lowest_sk(stars: int, created_at: str, review_id: str) -> str:
+    """gsi3 sort key; read backwards for `lowest` (6 - stars, so the newest still come first)."""
+    return _k(6 - stars, created_at, review_id)
+
+
+def flagged_review_sk(first_flagged_at: str, review_id: str) -> str:
+    return _k(first_flagged_at, review_id)

@@ -1,0 +1,1 @@
+"""Reviews: verified-purchase reviews, partner replies, flags and moderation, with exact ratings."""

@@ -1,0 +1,49 @@
+"""What reviews need from the other aggregates, in one place: the listing, ownership and the rating.
+
+Reviews do not read or write catalog, entitlement or partner rows themselves: the catalog owns the
+listing row and its catalog cards (which carry the rating and sort by it), checkout owns entitlements,
+partners own memberships. These functions are the only calls across those borders, so the review use
+cases read as plain steps and a test can see every dependency at a glance.
+"""
+from __future__ import annotations
+
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.catalog import model as catalog_model
+from chalicelib.catalog import service as catalog
+from chalicelib.catalog.service import ListingRef, RatingGuard
+from chalicelib.entitlements import repository as entitlements
+from chalicelib.partners.repository import get_membership
+from chalicelib.reviews.model import RatingChange
+
+__all__ = ["ListingRef", "RatingGuard", "find_listing", "is_live", "owns", "partner_of", "add_rating_change"]
+
+
+def find_listing(listing_id: str) -> ListingRef | None:
+    """The catalog's view of a listing in any status (partner, status, version, rating); None if unknown."""
+    return catalog.get_listing_for_owner_check(listing_id)
+
+
+def is_live(listing: ListingRef) -> bool:
+    """Published: what the public catalog shows."""
+    return listing.status == catalog_model.PUBLISHED
+
+
+def owns(sub: str, listing_id: str) -> bool:
+    """Whether the customer owns the listing, directly or through a bundle (checkout's entitlements)."""
+    return entitlements.owns(sub, listing_id)
+
+
+def partner_of(sub: str) -> str | None:
+    """The partner the user belongs to, if any."""
+    membership = get_membership(sub)
+    return membership.partner_id if membership else None
+
+
+def add_rating_change(tx: TransactWrite, listing: ListingRef, change: RatingChange) -> RatingGuard:
+    """Add to `tx` the catalog's update of the listing's rating (and of its catalog cards).
+
+    The catalog guards it with the listing's `rev` as read in `listing`; the returned guard says
+    whether a failed transaction failed there (then re-read and try again).
+    """
+    return catalog.add_rating_change(tx, listing, removed=change.removed, added=change.added)
