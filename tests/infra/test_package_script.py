@@ -104,3 +104,33 @@ def test_a_log_group_of_no_function_is_refused():
 def test_the_stage_placeholders_come_from_the_chalice_config():
     assert SCRIPT._role_placeholders("dev") == {"arn:aws:iam::000000000000:role/replaced-by-scripts-package-py"}
     assert SCRIPT._role_placeholders("prod") == SCRIPT._role_placeholders("dev")
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_aws_stage_configs_leave_resources_to_infra(stage, infra):
+    import json
+
+    config = json.loads((templates.ROOT / ".chalice" / "config.json").read_text())
+    entry = config["stages"][stage]
+    assert entry["manage_iam_role"] is False
+    assert entry["iam_role_arn"] in SCRIPT._role_placeholders(stage)
+    # CloudWatch accepts only these retention periods.
+    assert entry["log_retention_in_days"] in {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731}
+    # infra's 5xx alarm watches the stage named "api".
+    assert entry["api_gateway_stage"] == "api"
+    assert entry["environment_variables"]["MARKET_STAGE"] == stage
+    globals_ = set(infra["Globals"]["Function"]["Environment"]["Variables"])
+    plain = set(entry["environment_variables"]) | set(config.get("environment_variables", {}))
+    assert not plain & globals_, "a plain value would override the stack's reference"
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_per_function_settings_name_functions_that_exist(stage):
+    import json
+
+    from app import app
+
+    config = json.loads((templates.ROOT / ".chalice" / "config.json").read_text())
+    names = {source.name for source in app.event_sources} | {"api_handler"}
+    for name in config["stages"][stage].get("lambda_functions", {}):
+        assert name in names, f"lambda_functions.{name} names no function of app.py (it would be ignored)"
