@@ -9,7 +9,12 @@ the merge and then finishes every generated function the same way, whatever app.
   placeholder ARN, which must not survive into the template);
 - a function with an asynchronous event source (a schedule, an EventBridge rule, SNS) sends events that
   still fail after Lambda's retries to `AsyncDeadLetterQueue`;
-- each function gets an Errors alarm and a Throttles alarm on `AlarmTopic`.
+- each function gets an Errors alarm and a Throttles alarm on `AlarmTopic`;
+- each function's log group (Chalice's `log_retention_in_days`) names the function (Chalice 1.34 names
+  the API handler's wrongly).
+
+A poll-based event source (SQS, Kinesis, DynamoDB streams) needs read grants on its source and failure
+handling of its own; the script refuses to package one until infra/ and this script provide them.
 
 No AWS credentials are used; `chalice package` needs a region (any) and PyPI (Linux wheels).
 Output: `<out>/sam.yaml` and `<out>/deployment.zip`, ready for `aws cloudformation package`.
@@ -125,6 +130,12 @@ def finish_template(template: dict[str, Any], role_placeholders: set[str]) -> di
             # least-privilege role and its checks: refuse instead of guessing.
             raise PackageError(f"{name} has role {role!r}; expected the stage's placeholder iam_role_arn")
         props["Role"] = role_ref
+        unsupported = {e.get("Type") for e in (props.get("Events") or {}).values()} - ASYNC_EVENT_TYPES
+        if unsupported:
+            raise PackageError(
+                f"{name} has event sources {sorted(unsupported)}: grant the role access to them and give them "
+                "failure handling (infra/resources.yml, scripts/package.py) before deploying"
+            )
         if is_async(resources[name]):
             props["DeadLetterQueue"] = {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [DEAD_LETTER_QUEUE, "Arn"]}}
         resources[f"{name}ErrorsAlarm"] = _alarm(

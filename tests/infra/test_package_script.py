@@ -134,3 +134,11 @@ def test_per_function_settings_name_functions_that_exist(stage):
     names = {source.name for source in app.event_sources} | {"api_handler"}
     for name in config["stages"][stage].get("lambda_functions", {}):
         assert name in names, f"lambda_functions.{name} names no function of app.py (it would be ignored)"
+
+
+def test_a_poll_based_event_source_is_refused_until_infra_supports_it():
+    template = chalice_like_output()
+    template["Resources"]["OnOrderMessage"] = _function({"OnOrderMessageSqsEventSource": {
+        "Type": "SQS", "Properties": {"Queue": "arn:aws:sqs:us-east-1:000000000000:orders", "BatchSize": 1}}})
+    with pytest.raises(SCRIPT.PackageError, match=r"OnOrderMessage has event sources \['SQS'\]"):
+        SCRIPT.finish_template(template, {PLACEHOLDER})
