@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.helpers import ADMIN, Api, apply_partner, approved_partner
+from tests.api.test_catalog_builders import _fast_moto_transactions  # noqa: F401 - autouse
 from tests.api.test_catalog_builders import app_body, create_listing, publish
 
 

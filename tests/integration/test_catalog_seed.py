@@ -1,0 +1,30 @@
+"""The demo catalog seed: a living catalog for `make run`, and a rerun changes nothing."""
+from __future__ import annotations
+
+from chalicelib.catalog.browse import browse
+from chalicelib.catalog.service import get_live_listings
+from scripts.seed_catalog import seed
+from tests import ddb_calls
+from tests.api.test_catalog_builders import _fast_moto_transactions  # noqa: F401 - autouse
+
+
+def _everything(**filters):
+    return browse(limit=100, **filters)["items"]
+
+
+def test_seed_builds_a_living_catalog_and_is_idempotent(ddb):
+    first = seed()
+    assert len(first["partners"]) >= 3
+    cards = _everything()
+    assert len(cards) == 22 and len({c["category"] for c in cards}) >= 8
+    bundles = _everything(listing_type="bundle")
+    assert {b["slug"] for b in bundles} == {"forge-devops-pack", "startup-essentials"}
+    live = get_live_listings([b["listing_id"] for b in bundles])
+    partners_in = {b.slug: {c.partner_id for c in b.components} for b in live.values()}
+    assert len(partners_in["forge-devops-pack"]) == 1 and len(partners_in["startup-essentials"]) == 3
+
+    with ddb_calls.recording() as log:
+        again = seed()
+    assert again == first
+    assert "TransactWriteItems" not in log.calls
+    assert len(_everything()) == 22
