@@ -84,6 +84,6 @@ def replay(found: IdempotencyItem | None, key: IdempotencyKey) -> tuple[int, dic
 
 def lookup(key: IdempotencyKey) -> IdempotencyItem | None:
     try:
-        return IdempotencyItem.get(*key.item_key)
+        return IdempotencyItem.get(*key.item_key, consistent_read=True)
     except IdempotencyItem.DoesNotExist:
         return None

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from chalicelib.audit.repository import audit_item
 from chalicelib.core import clock
-from chalicelib.core.errors import AlreadyOwned, Conflict, InvalidState, NotFound, ValidationFailed
+from chalicelib.core.errors import AlreadyOwned, Conflict, InvalidState, NotFound, PaymentFailed, ValidationFailed
 from chalicelib.core.money import Component, split_bundle
 from chalicelib.db import keys
 from chalicelib.db.table import MarketItem
@@ -193,7 +193,7 @@ def place_order(*, user: Principal, body: dict, headers: dict[str, str],
     granted = sorted({g for lst in live.values() for g in _grants(lst)})
     wanted = [key.item_key] + [(keys.partner_pk(p), keys.PROFILE_SK) for p in sorted(partner_ids)] + [
         (keys.user_pk(user.sub), keys.entitlement_sk(g)) for g in granted]
-    found = list(MarketItem.batch_get(wanted))
+    found = list(MarketItem.batch_get(wanted, consistent_read=True))
     stored = next((i for i in found if isinstance(i, idempotency.IdempotencyItem)), None)
     replayed = idempotency.replay(stored, key)
     if replayed is not None:
@@ -288,7 +288,11 @@ def cancel_order(*, user: Principal, order_id: str, gateway: PaymentGateway | No
             # Paid meanwhile: the webhook will (or did) mark it paid. Never cancel money already taken.
             raise InvalidState("This order has just been paid; it can no longer be canceled.")
         if intent.status != pay.PI_CANCELED:
-            gw.cancel_payment_intent(order.payment_intent_id, idempotency_key=f"order-{order_id}-cancel")
+            try:
+                gw.cancel_payment_intent(order.payment_intent_id, idempotency_key=f"order-{order_id}-cancel")
+            except PaymentFailed as exc:
+                # Stripe refuses to cancel an intent that was confirmed a moment ago.
+                raise InvalidState("This order has just been paid; it can no longer be canceled.") from exc
     at = clock.now_iso()
     changed = model.with_status(order, model.CANCELED, at=at, version=order.version + 1)
     try:
@@ -325,6 +329,9 @@ def sync_payment(order: Order, intent: PaymentIntentView, *, hook: TxHook = _no_
                                         version=order.version + 1)
             action, outcome = "order.paid", "paid"
         else:
+            if order.status == model.CANCELED:
+                log.error("payment %s succeeded for canceled order %s: refund it", intent.payment_intent_id,
+                          order.order_id)
             outcome = f"noop:{order.status}"
     elif intent.status == pay.PI_REQUIRES_PAYMENT_METHOD and intent.failure_code:
         if order.status == model.PENDING_PAYMENT:
@@ -432,7 +439,8 @@ def refund_order(*, actor: Principal, order_id: str, body: dict, headers: dict[s
     """Refund part or all of a paid order through Stripe, then record it (admin, finance)."""
     key = idempotency.key_from(headers, scope=f"refund:{order_id}", caller=actor.sub, body=body,
                                target=f"POST /admin/orders/{order_id}/refunds")
-    found = list(MarketItem.batch_get([key.item_key, (keys.order_pk(order_id), keys.ORDER_SK)]))
+    found = list(MarketItem.batch_get([key.item_key, (keys.order_pk(order_id), keys.ORDER_SK)],
+                                      consistent_read=True))
     replayed = idempotency.replay(
         next((i for i in found if isinstance(i, idempotency.IdempotencyItem)), None), key)
     if replayed is not None:

@@ -217,3 +217,16 @@ def test_openapi_documents_checkout_routes_with_idempotency_header(api):
     assert any(p["name"] == "Idempotency-Key" for p in refunds["parameters"])
     assert "post" in doc["paths"]["/webhooks/stripe"]
     assert "get" in doc["paths"]["/me/entitlements/{listing_id}"]
+
+
+def test_cancel_racing_a_confirmation_is_refused_not_402(api, fake_gateway, monkeypatch):
+    app = published_app(api, "vendor")
+    order = place_order(api, "carol", [app["listing_id"]]).data
+
+    def confirmed_meanwhile(payment_intent_id, *, idempotency_key):
+        raise PaymentFailed("This PaymentIntent's status is succeeded; it cannot be canceled.")
+
+    monkeypatch.setattr(fake_gateway, "cancel_payment_intent", confirmed_meanwhile)
+    response = api.post(f"/orders/{order['order_id']}/cancel", sub="carol")
+    assert response.status_code == 409 and response.data["error"]["code"] == "invalid_state"
+    assert api.get(f"/orders/{order['order_id']}", sub="carol").data["status"] == "pending_payment"
