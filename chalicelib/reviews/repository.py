@@ -15,6 +15,7 @@ later review by the same customer.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
@@ -140,7 +141,13 @@ def get_review(listing_id: str, author_sub: str) -> ReviewItem | None:
         return None
 
 
+# What `new_id("rev")` makes; anything else cannot be a review (and must not reach DynamoDB as a key).
+REVIEW_ID = re.compile(r"^rev_[0-9A-Z]{26}$")
+
+
 def get_handle(review_id: str) -> ReviewHandleItem | None:
+    if not REVIEW_ID.match(review_id):
+        return None
     try:
         return ReviewHandleItem.get(keys.review_pk(review_id), keys.REVIEW_HANDLE_SK, consistent_read=True)
     except ReviewHandleItem.DoesNotExist:

@@ -438,3 +438,42 @@ def test_hidden_review_row_has_no_list_positions(api, listing):
     api.post(f"/admin/reviews/{review['review_id']}/restore", {}, **ADMIN)
     row = get_review(listing["listing_id"], "bob")
     assert row.gsi2sk.startswith("4#") and row.gsi3sk.startswith("2#")
+
+
+def test_malformed_review_ids_are_not_found_without_touching_the_table(api, listing, scan_guard):
+    for bad in ("x" * 3000, "rev_%00", "REV_01M81HSZHQQJZJEZADF5C1GAMV", "rev_01m81hszhqqjzjezadf5c1gamv"):
+        before = len(scan_guard.calls)
+        _error(api.post(f"/reviews/{bad}/flag", {"reason": "spam"}, sub="dave"), 404, "not_found")
+        _error(api.post(f"/admin/reviews/{bad}/hide", {"reason": "spam"}, **ADMIN), 404, "not_found")
+        assert scan_guard.calls[before:] == []
+
+
+def test_responses_match_the_schemas_in_the_openapi_document(api, listing):
+    """Every review route's success body validates against the `response` schema it declares."""
+    from jsonschema import Draft202012Validator
+
+    from chalicelib.http.routing import ROUTES
+
+    def check(response, path, method):
+        spec = next(s for s in ROUTES if s.path == path and s.method == method)
+        assert response.status_code == spec.status, response.body
+        Draft202012Validator(spec.response).validate(response.data)
+
+    lid = listing["listing_id"]
+    give("bob", listing)
+    base = "/listings/{listing_id}/reviews"
+    check(api.post(f"/listings/{lid}/reviews", {"rating": 3, "title": "t"}, sub="bob"), base, "POST")
+    check(api.get(f"/listings/{lid}/reviews/mine", sub="bob"), base + "/mine", "GET")
+    check(api.put(f"/listings/{lid}/reviews/mine", {"rating": 4}, sub="bob"), base + "/mine", "PUT")
+    rid = api.get(f"/listings/{lid}/reviews/mine", sub="bob").data["review_id"]
+    check(api.post(f"/partner/reviews/{rid}/reply", {"body": "thanks"}, sub="vendor"),
+          "/partner/reviews/{review_id}/reply", "POST")
+    check(api.put(f"/partner/reviews/{rid}/reply", {"body": "thanks!"}, sub="vendor"),
+          "/partner/reviews/{review_id}/reply", "PUT")
+    check(api.get(f"/listings/{lid}/reviews"), base, "GET")
+    check(api.post(f"/reviews/{rid}/flag", {"reason": "spam"}, sub="dave"), "/reviews/{review_id}/flag", "POST")
+    check(api.get("/admin/flagged-reviews", **ADMIN), "/admin/flagged-reviews", "GET")
+    check(api.post(f"/admin/reviews/{rid}/hide", {"reason": "spam"}, **ADMIN), "/admin/reviews/{review_id}/hide",
+          "POST")
+    check(api.post(f"/admin/reviews/{rid}/restore", {}, **ADMIN), "/admin/reviews/{review_id}/restore", "POST")
+    check(api.delete(f"/listings/{lid}/reviews/mine", sub="bob"), base + "/mine", "DELETE")
