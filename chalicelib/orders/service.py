@@ -219,7 +219,9 @@ def place_order(*, user: Principal, body: dict, headers: dict[str, str],
     if total > 0:
         intent = (gateway or pay.get_gateway()).create_payment_intent(
             order_id=order_id, amount=total, currency=currency, customer_ref=user.sub,
-            idempotency_key=f"order-{order_id}-payment-intent",
+            # Per order and body: a retry after a failed write reuses the PaymentIntent, while the same
+            # Idempotency-Key sent later with another body (nothing was stored) is not refused by Stripe.
+            idempotency_key=f"order-{order_id}-payment-intent-{key.request_hash[:16]}",
         )
         order = replace(order, payment_intent_id=intent.payment_intent_id, client_secret=intent.client_secret)
     else:

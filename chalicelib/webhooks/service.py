@@ -18,6 +18,7 @@ from typing import Any, Callable
 from chalicelib.audit.repository import audit_item
 from chalicelib.core import clock
 from chalicelib.core.errors import ValidationFailed
+from chalicelib.db import keys
 from chalicelib.orders import repository as orders
 from chalicelib.orders import service as checkout
 from chalicelib.orders.tx import ConditionsFailed, keyed_transaction
@@ -65,8 +66,6 @@ class _Marker:
         repository.save_marker(tx, self.event_id, self.event_type)
 
     def duplicate(self, exc: ConditionsFailed) -> bool:
-        from chalicelib.db import keys
-
         return exc.hit(keys.stripe_event_pk(self.event_id))
 
     def save_alone(self) -> None:
@@ -158,7 +157,6 @@ def on_account_updated(event: dict, gateway: PaymentGateway) -> str:
     localstripe has no Connect accounts to re-read (the local stage's Connect sandbox lives in DynamoDB), so
     ordering is guarded by the event's `created` time instead of a Stripe read.
     """
-    from chalicelib.db import keys
     from chalicelib.partners.repository import PartnerItem
 
     marker = _Marker(event)

@@ -230,3 +230,22 @@ def test_cancel_racing_a_confirmation_is_refused_not_402(api, fake_gateway, monk
     response = api.post(f"/orders/{order['order_id']}/cancel", sub="carol")
     assert response.status_code == 409 and response.data["error"]["code"] == "invalid_state"
     assert api.get(f"/orders/{order['order_id']}", sub="carol").data["status"] == "pending_payment"
+
+
+def test_a_retry_after_a_failed_write_reuses_the_payment_intent(api, fake_gateway, monkeypatch):
+    from chalicelib.orders import repository
+
+    app = published_app(api, "vendor")
+    real = repository.put_new
+    state = {"fail": True}
+
+    def flaky(tx, order):
+        if state.pop("fail", False):
+            raise UpstreamUnavailable("The database could not complete the request; nothing was changed.")
+        return real(tx, order)
+
+    monkeypatch.setattr(repository, "put_new", flaky)
+    assert place_order(api, "carol", [app["listing_id"]], key="k-9").status_code == 503
+    retried = place_order(api, "carol", [app["listing_id"]], key="k-9")
+    assert retried.status_code == 201
+    assert len(fake_gateway.intents) == 1  # Stripe's idempotency gave back the same PaymentIntent
