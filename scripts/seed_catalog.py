@@ -1,11 +1,14 @@
-"""Demo catalog for `make run`: 4 approved partners, 20 published apps across categories, 2 bundles.
+"""Demo catalog for `make run`: 20 published apps across categories and 2 bundles, from 3-4 partners.
 
 It goes through the catalog's and partners' own service layer against the configured table, so the
 demo data obeys every rule real data does (slugs, projection rows, audit records). Everything is keyed
 by stable slugs and seed user ids: a rerun finds what exists and creates nothing twice.
 
     from scripts.seed_catalog import seed
-    created = seed()        # {"partners": {key: partner_id}, "listings": {slug: listing_id}}
+    seed()                       # creates (or finds) its own 4 demo partners
+    seed({"acme-owner": "ptn_…", "globex-owner": "ptn_…", "initech-owner": "ptn_…"})
+                                 # publishes through the given approved partners' owners instead
+    # -> {"partners": {key: partner_id}, "listings": {slug: listing_id}}
 """
 from __future__ import annotations
 
@@ -84,8 +87,11 @@ ADMIN_BUNDLE = ("startup-essentials", "Startup Essentials", "productivity", ["bu
                 {"method": "weights", "weights": {}})
 
 
+_owners: dict[str, str] = {}  # demo partner key -> owner sub (when the caller supplies the partners)
+
+
 def _owner(key: str) -> Principal:
-    return Principal(f"seed-partner-{key}", email=PARTNERS[key][1])
+    return Principal(_owners.get(key, f"seed-partner-{key}"))
 
 
 def _ensure_partner(key: str) -> str:
@@ -120,12 +126,23 @@ def _publish(owner: Principal, body: dict) -> str:
     return listing_id
 
 
-def seed(now: datetime | None = None) -> dict:
-    """Create (or find) the demo partners and catalog; returns their ids keyed by stable names and slugs."""
+def seed(partners: dict[str, str] | None = None, now: datetime | None = None) -> dict:
+    """Create (or find) the demo catalog; returns ids keyed by stable partner keys and slugs.
+
+    `partners` (owner sub -> partner id of approved partners) makes those partners publish the demo
+    apps, in turn; without it the seed creates and approves its own four demo partners.
+    """
     if now is not None:
         clock.set_now(lambda: now)
+    _owners.clear()
+    if partners:
+        subs = list(partners)
+        _owners.update({key: subs[i % len(subs)] for i, key in enumerate(PARTNERS)})
     try:
-        partner_ids = {key: _ensure_partner(key) for key in PARTNERS}
+        if partners:
+            partner_ids = {key: partners[_owners[key]] for key in PARTNERS}
+        else:
+            partner_ids = {key: _ensure_partner(key) for key in PARTNERS}
         listings: dict[str, str] = {}
         for key, slug, name, category, tags, amount, currency, summary in APPS:
             listings[slug] = _publish(_owner(key), {

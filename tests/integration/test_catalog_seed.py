@@ -28,3 +28,21 @@ def test_seed_builds_a_living_catalog_and_is_idempotent(ddb):
     assert again == first
     assert "TransactWriteItems" not in log.calls
     assert len(_everything()) == 22
+
+
+def test_seed_publishes_through_partners_it_is_given(ddb):
+    from chalicelib.http.auth import Principal
+    from chalicelib.partners import service as partners
+
+    admin = Principal("admin", groups=frozenset({"admin"}))
+    given = {}
+    for owner in ("acme-owner", "globex-owner", "initech-owner"):
+        partner = partners.apply(user=Principal(owner), display_name=owner, contact_email=f"{owner}@example.com",
+                                 country="US")
+        partners.decide(admin=admin, partner_id=partner.partner_id, action="approve")
+        given[owner] = partner.partner_id
+    first = seed(given)
+    assert set(first["partners"].values()) == set(given.values())
+    cards = _everything()
+    assert len(cards) == 22 and {c["partner_id"] for c in cards} == set(given.values()) | {"platform"}
+    assert seed(given) == first

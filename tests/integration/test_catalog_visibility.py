@@ -58,3 +58,30 @@ def test_approval_checks_the_partner_inside_its_transaction(partner_id):
         service.decide(admin=ADMIN, listing_id=listing_id, action="approve")
     assert service.get_listing_for_owner_check(listing_id).status == "submitted"
     assert browse()["items"] == []
+
+
+def _wordy(seed: str) -> tuple[str, list[str]]:
+    """A name and tags with as many distinct search words as the schema allows."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words = [f"{seed}{a}{b}" for a in letters for b in letters]
+    name = " ".join(words[:20])[:80].strip()
+    tags = [" ".join(words[20 + 7 * i: 27 + 7 * i])[:30].strip() for i in range(10)]
+    return name, tags
+
+
+def test_the_largest_revision_still_fits_one_transaction(partner_id):
+    name, tags = _wordy("q")
+    listing_id = service.create_listing(user=OWNER, body={**BODY, "name": name, "slug": "wordy", "tags": tags})[
+        "listing_id"]
+    service.partner_action(user=OWNER, listing_id=listing_id, action="submit")
+    service.decide(admin=ADMIN, listing_id=listing_id, action="approve")
+    from chalicelib.catalog.repository import get_listing, projection_partitions
+
+    assert len(projection_partitions(get_listing(listing_id))) == 8 + 32
+    new_name, new_tags = _wordy("z")
+    service.update_listing(user=OWNER, listing_id=listing_id,
+                           changes={"name": new_name, "tags": new_tags, "category": "finance"})
+    service.decide(admin=ADMIN, listing_id=listing_id, action="approve")  # 40 deletes + 40 puts + 4
+    assert [c["listing_id"] for c in browse(q=new_name.split()[0])["items"]] == [listing_id]
+    assert browse(q=name.split()[0])["items"] == []
+    assert [c["version"] for c in browse(category="finance")["items"]] == [2]
