@@ -39,7 +39,7 @@ def encode_cursor(position: dict[str, Any], scope: str) -> str:
 
 def decode_cursor(cursor: str, scope: str) -> dict[str, Any]:
     body, dot, mac = cursor.partition(".")
-    if not dot or not body or not hmac.compare_digest(mac, _mac(body, scope)):
+    if not dot or not body or not hmac.compare_digest(mac.encode("utf-8", "surrogatepass"), _mac(body, scope).encode()):
         raise BadCursor("The cursor is not valid for this list; start again without it.")
     try:
         position = json.loads(_unb64(body))

@@ -47,10 +47,21 @@ IDEMPOTENT_PATHS: dict[str, set[str]] = {
 }
 
 
+def _offers_csv(spec: RouteSpec) -> bool:
+    """Routes with a `format` query parameter that allows `csv` also answer `text/csv`."""
+    fmt = (spec.query or {}).get("properties", {}).get("format", {})
+    return "csv" in fmt.get("enum", [])
+
+
 def _responses(spec: RouteSpec) -> dict[str, Any]:
     body_schema = spec.response or {"type": "object"}
-    content = {spec.content_type: {"schema": body_schema if spec.content_type == "application/json" else {"type": "string"}}}
+    content: dict[str, Any] = {"application/json": {"schema": body_schema}}
+    if _offers_csv(spec):
+        content["text/csv"] = {"schema": {"type": "string"}}
     responses: dict[str, Any] = {str(spec.status): {"description": "Success", "content": content}}
+    if spec.method == "POST" and spec.status == 201:
+        # Creates are idempotent: a replay, or asking again for a thing that exists once, answers 200.
+        responses["200"] = {"description": "The result of an earlier identical request", "content": content}
     codes = set(spec.errors) | {503}
     if spec.body is not None or spec.query is not None:
         codes.add(400)
@@ -82,7 +93,11 @@ def build_document() -> dict[str, Any]:
         elif isinstance(spec.auth, tuple):
             operation["description"] = f"Requires the {' or '.join(spec.auth)} group."
         if spec.body is not None:
-            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": spec.body}}}
+            # A body whose fields are all optional may be left out altogether.
+            operation["requestBody"] = {
+                "required": bool(spec.body.get("required")),
+                "content": {"application/json": {"schema": spec.body}},
+            }
         elif spec.raw:
             operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
         paths.setdefault(spec.path, {})[spec.method.lower()] = operation

@@ -48,7 +48,7 @@ def verify(payload: bytes, header: str | None, secret: str, *, tolerance: int = 
     if timestamp is None or not timestamp.isdigit() or not candidates:
         raise BadSignature("malformed Stripe-Signature header")
     expected = _digest(secret, timestamp, payload)
-    if not any(hmac.compare_digest(expected, c) for c in candidates):
+    if not any(hmac.compare_digest(expected.encode(), c.encode("utf-8", "surrogatepass")) for c in candidates):
         raise BadSignature("no signature matches")
     current = time.time() if now is None else now
     if abs(current - int(timestamp)) > tolerance:
