@@ -9,6 +9,7 @@ backoff): the rating change is always computed from the state it is applied to.
 """
 from __future__ import annotations
 
+import logging
 import random
 import time
 from typing import Callable, TypeVar
@@ -30,6 +31,7 @@ from chalicelib.reviews.repository import (
 )
 
 T = TypeVar("T")
+log = logging.getLogger("marketplace.reviews")
 
 MAX_ATTEMPTS = 30
 BACKOFF_BASE, BACKOFF_CAP = 0.005, 0.25
@@ -89,7 +91,14 @@ def _require_live_listing(listing_id: str) -> ports.ListingRef:
 def _rating(tx, listing: ports.ListingRef | None, change: model.RatingChange) -> ports.RatingGuard | None:
     if change.is_noop or listing is None:
         return None
-    return ports.add_rating_change(tx, listing, change)
+    try:
+        return ports.add_rating_change(tx, listing, change)
+    except ValueError as exc:
+        # The review and the listing are read one after the other; when another write lands in between,
+        # the listing may no longer count the stars this (stale) review had. The guards would refuse
+        # this write anyway: start over from fresh reads instead of failing.
+        log.info("rating read between two writes on %s; retrying", listing.listing_id)
+        raise _Retry("rating changed between reads") from exc
 
 
 # --- the author ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Twenty customers review one listing at the same time: every review counts, exactly once.
+"""Simultaneous review writes on one listing: every change counts, exactly once.
 
 moto's in-process DynamoDB is not safe under threads (a transaction deep-copies the tables while
 another thread writes them), and the threaded `moto_server` can roll one transaction back over
@@ -20,11 +20,13 @@ import pytest
 
 from chalicelib.catalog import service as catalog
 from chalicelib.catalog.model import Rating
+from chalicelib.core.errors import DomainError
 from chalicelib.db.table import MarketItem, create_table
 from chalicelib.http.auth import Principal
 from chalicelib.reviews import service
+from chalicelib.reviews.model import recount
 from chalicelib.reviews.repository import all_reviews_of
-from tests.test_reviews_factories import give, published_listing_direct
+from tests.test_reviews_factories import ADMIN_USER, give, published_listing_direct
 
 WRITERS = 20
 
@@ -54,7 +56,7 @@ def _forget_connections() -> None:
         pending.extend(cls.__subclasses__())
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def serial_dynamodb():
     port = _free_port()
     process = subprocess.Popen([sys.executable, "-c", SERVER, str(port)],
@@ -109,3 +111,46 @@ def test_twenty_simultaneous_reviews_give_an_exact_rating(serial_dynamodb):
     assert len(all_reviews_of(lid)) == WRITERS
     card = catalog.public_listing(lid)["rating"]
     assert card == expected.to_dict()
+
+
+def test_simultaneous_edits_deletes_hides_and_restores_keep_the_rating_a_recount(serial_dynamodb):
+    """Authors and moderators race on the same reviews; whoever wins, the rating is the recount."""
+    listing = published_listing_direct("vendor2", name="Contended App")
+    lid = listing["listing_id"]
+    authors = [f"author{i}" for i in range(6)]
+    ids = {}
+    for i, sub in enumerate(authors):
+        give(sub, listing)
+        ids[sub] = service.create_review(user=Principal(sub), listing_id=lid, rating=1 + i % 5).review_id
+    for sub in authors[:2]:
+        service.hide(admin=ADMIN_USER, review_id=ids[sub], reason="start hidden")
+    # Each author's review gets two competing writes: one from its author, one from a moderator.
+    operations = []
+    for i, sub in enumerate(authors):
+        user = Principal(sub)
+        if i % 3 == 0:
+            operations.append(lambda u=user: service.edit_my_review(user=u, listing_id=lid, rating=5))
+        elif i % 3 == 1:
+            operations.append(lambda u=user: service.delete_my_review(user=u, listing_id=lid))
+        else:
+            operations.append(lambda u=user: service.edit_my_review(user=u, listing_id=lid, rating=2))
+        moderation = service.restore if i < 2 else service.hide
+        operations.append(lambda r=ids[sub], m=moderation: m(admin=ADMIN_USER, review_id=r, reason="race"))
+    start = threading.Barrier(len(operations))
+    outcomes = []
+
+    def run(operation):
+        start.wait()
+        try:
+            operation()
+            outcomes.append("ok")
+        except DomainError as exc:  # a refused move (hidden review edited, deleted review hidden) is fine
+            outcomes.append(exc.code)
+
+    with ThreadPoolExecutor(max_workers=len(operations)) as pool:
+        list(pool.map(run, operations))
+
+    assert "conflict" not in outcomes  # nobody ran out of retries
+    rows = all_reviews_of(lid)
+    assert catalog.get_listing_for_owner_check(lid).rating == recount(r.counted for r in rows)
+    assert catalog.public_listing(lid)["rating"] == recount(r.counted for r in rows).to_dict()

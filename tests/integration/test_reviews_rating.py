@@ -159,3 +159,25 @@ def test_rating_always_equals_a_recount(ddb):
         max_examples=8, stateful_step_count=12, deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     ))
+
+
+def test_a_moderation_based_on_a_stale_read_starts_over(ddb, monkeypatch):
+    """The admin read the review before its author changed the stars: the hide is recomputed, not failed."""
+    from chalicelib.reviews import repository
+
+    listing = published_listing_direct("vendor")
+    lid = listing["listing_id"]
+    give("ann", listing)
+    review = service.create_review(user=Principal("ann"), listing_id=lid, rating=5)
+    stale = repository.get_by_id(review.review_id)
+    service.edit_my_review(user=Principal("ann"), listing_id=lid, rating=1)
+    reads = []
+
+    def read_once_stale(review_id):
+        reads.append(review_id)
+        return stale if len(reads) == 1 else repository.get_by_id(review_id)
+
+    monkeypatch.setattr(service, "get_by_id", read_once_stale)
+    hidden = service.hide(admin=ADMIN_USER, review_id=review.review_id, reason="spam")
+    assert hidden.status == model.HIDDEN and len(reads) == 2
+    assert catalog.get_listing_for_owner_check(lid).rating == recount([])
