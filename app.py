@@ -18,8 +18,8 @@ from chalicelib.webhooks import routes as webhook_routes
 app = Chalice(app_name="marketplace")
 
 for module in (ops_routes, partner_routes, audit_routes, catalog_routes, ledger_routes, review_routes,
-               order_routes, entitlement_routes, webhook_routes, payout_routes,
-               reconciliation_routes, report_routes):
+               order_routes, entitlement_routes, webhook_routes, payout_routes, reconciliation_routes,
+               report_routes):
     app.register_blueprint(module.router.blueprint)
 
 

@@ -56,6 +56,7 @@ class BalanceItem(MarketItem, discriminator="Balance"):
 
     partner_id = UnicodeAttribute()
     currency = UnicodeAttribute()
+    open_payout = UnicodeAttribute(null=True)  # the payout in flight: at most one per partner and currency
     sales_gross = NumberAttribute(default=0)
     sales_fees = NumberAttribute(default=0)
     sales_net = NumberAttribute(default=0)
@@ -94,23 +95,30 @@ def counters_of(item) -> dict[str, int]:
     return {name: int(getattr(item, name) or 0) for name in (*COUNTERS, "paid_out")}
 
 
-def _bump(tx, model, pk: str, sk: str, counters: dict[str, int], fixed: dict) -> None:
+def _bump(tx, model, pk: str, sk: str, counters: dict[str, int], fixed: dict, *, more: tuple = (),
+          condition=None) -> None:
     actions = [getattr(model, name).add(value) for name, value in counters.items() if value]
+    actions.extend(more)
     if not actions:
         return
     actions.append(MarketItem.kind.set(model))
     actions.extend(getattr(model, name).set(value) for name, value in fixed.items())
-    tx.update(model(pk, sk), actions=actions)
+    tx.update(model(pk, sk), actions=actions, condition=condition)
 
 
-def add_effect(tx, effect: PartnerEffect, *, day: str, extra: dict[str, int] | None = None) -> None:
-    """ADD one partner's counter changes to its balance row and its day row."""
+def add_effect(tx, effect: PartnerEffect, *, day: str, extra: dict[str, int] | None = None,
+               balance_actions: tuple = (), balance_condition=None) -> None:
+    """ADD one partner's counter changes to its balance row and its day row.
+
+    `balance_actions` / `balance_condition` let payouts set or clear their in-flight marker on the same
+    balance row (a transaction may touch an item only once).
+    """
     counters = {**effect.counters, **(extra or {})}
     pk = keys.partner_pk(effect.partner_id)
     _bump(tx, BalanceItem, pk, keys.balance_sk(effect.currency), counters, {
         "partner_id": effect.partner_id, "currency": effect.currency,
         "gsi1pk": keys.balances_pk(effect.currency), "gsi1sk": effect.partner_id,
-    })
+    }, more=balance_actions, condition=balance_condition)
     _bump(tx, BalanceDayItem, pk, keys.balance_day_sk(effect.currency, day), counters, {
         "partner_id": effect.partner_id, "currency": effect.currency, "day": day,
     })

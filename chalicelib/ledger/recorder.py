@@ -16,7 +16,7 @@ from chalicelib.core import clock
 from chalicelib.core.errors import InvalidState
 from chalicelib.db import keys
 from chalicelib.ledger import rules
-from chalicelib.ledger.journal import OrderLedgerItem, add_effect, add_entry, add_stripe_ref
+from chalicelib.ledger.journal import BalanceItem, OrderLedgerItem, add_effect, add_entry, add_stripe_ref
 from chalicelib.ledger.rules import JournalEntry, PartnerEffect
 
 
@@ -81,12 +81,17 @@ def record_dispute(tx, order, *, dispute_id: str, amount: int, opened: bool, won
 
 def record_payout(tx, *, payout_id: str, partner_id: str, currency: str, amount: int, run_id: str | None
                   ) -> JournalEntry:
-    """Take a payout out of the partner's balance (into transit) before the transfer is sent."""
+    """Take a payout out of the partner's balance (into transit) before the transfer is sent.
+
+    The balance row gets the payout's id as its in-flight marker, on condition that no other payout is
+    in flight and the balance covers the amount: two runs racing cannot both pay the same money.
+    """
     at = clock.now_iso()
     entry, effect = rules.payout_entry(payout_id=payout_id, partner_id=partner_id, currency=currency,
                                        amount=amount, run_id=run_id)
     add_entry(tx, entry, at=at)
-    add_effect(tx, effect, day=_day(at))
+    add_effect(tx, effect, day=_day(at), balance_actions=(BalanceItem.open_payout.set(payout_id),),
+               balance_condition=BalanceItem.open_payout.does_not_exist() & (BalanceItem.delta >= amount))
     return entry
 
 
@@ -97,7 +102,9 @@ def record_payout_paid(tx, *, payout_id: str, partner_id: str, currency: str, am
     entry = rules.payout_paid_entry(payout_id=payout_id, partner_id=partner_id, currency=currency, amount=amount,
                                     transfer_id=transfer_id)
     add_entry(tx, entry, at=at)
-    add_effect(tx, PartnerEffect(partner_id, currency), day=_day(at), extra={"paid_out": amount})
+    add_effect(tx, PartnerEffect(partner_id, currency), day=_day(at), extra={"paid_out": amount},
+               balance_actions=(BalanceItem.open_payout.remove(),),
+               balance_condition=BalanceItem.open_payout == payout_id)
     add_stripe_ref(tx, stripe_id=transfer_id, kind="transfer", amount=amount, currency=currency, status="paid",
                    txn_id=entry.txn_id, at=at, entity_id=payout_id)
     return entry
@@ -110,7 +117,8 @@ def record_payout_failed(tx, *, payout_id: str, partner_id: str, currency: str, 
     entry, effect = rules.payout_failed_entry(payout_id=payout_id, partner_id=partner_id, currency=currency,
                                               amount=amount, reason=reason)
     add_entry(tx, entry, at=at)
-    add_effect(tx, effect, day=_day(at))
+    add_effect(tx, effect, day=_day(at), balance_actions=(BalanceItem.open_payout.remove(),),
+               balance_condition=BalanceItem.open_payout == payout_id)
     return entry
 
 

@@ -1,0 +1,61 @@
+"""Ledger routes: a partner's balance and statement, and the finance journal."""
+from __future__ import annotations
+
+from chalicelib.http.routing import Request, Router
+from chalicelib.ledger import adjustments, balances, statements
+from chalicelib.partners.service import partner_of
+from chalicelib.reports.csvexport import csv_response
+from chalicelib.schemas import ledger as schemas
+
+router = Router("ledger", tag="money")
+FINANCE = ("finance",)
+
+
+@router.route(
+    "/partner/balance", "GET", summary="The caller's partner balance per currency: pending, available, paid out",
+    response=schemas.BALANCE_RESPONSE, errors=(404,),
+)
+def get_partner_balance(req: Request) -> dict:
+    partner = partner_of(req.user)
+    return {cur: bal.to_dict() for cur, bal in sorted(balances.partner_balances(partner.partner_id).items())}
+
+
+@router.route(
+    "/partner/statement", "GET",
+    summary="The caller's statement for a period (dates, UTC, inclusive): sales, refunds, fees, payouts and "
+            "running balance; `format=csv` for a spreadsheet",
+    query=schemas.STATEMENT_QUERY, response=schemas.STATEMENT_RESPONSE, errors=(404,),
+)
+def get_partner_statement(req: Request):
+    partner = partner_of(req.user)
+    q = req.query
+    p = statements.period(q.get("from"), q.get("to"))
+    if q.get("format") == "csv":
+        text = statements.statement_csv(partner.partner_id, currency=q.get("currency"), p=p)
+        return csv_response(text, f"statement-{partner.partner_id}-{p.start}-{p.end}.csv")
+    return statements.statement(partner.partner_id, currency=q.get("currency"), p=p, limit=q.get("limit", 20),
+                                cursor=q.get("cursor"))
+
+
+@router.route(
+    "/finance/ledger", "GET",
+    summary="Journal entries in time order, optionally the postings of one account "
+            "(`partner:<id>:<cur>`, `platform:cash:<cur>`, `platform:fees:<cur>`, ...)",
+    auth=FINANCE, query=schemas.LEDGER_QUERY, response=schemas.LEDGER_PAGE,
+)
+def get_finance_ledger(req: Request) -> dict:
+    q = req.query
+    p = statements.period(q.get("from"), q.get("to"))
+    page = statements.journal_page(account=q.get("account"), p=p, limit=q.get("limit", 20), cursor=q.get("cursor"))
+    return {"items": [item.to_dict() for item in page.items], "next_cursor": page.next_cursor}
+
+
+@router.route(
+    "/finance/adjustments", "POST",
+    summary="Correct a partner's balance with a new balanced journal entry (positive credits the partner)",
+    auth=FINANCE, body=schemas.ADJUSTMENT_BODY, status=201, response=schemas.ADJUSTMENT, errors=(404,),
+)
+def create_adjustment(req: Request) -> dict:
+    b = req.body
+    return adjustments.adjust(actor=req.user, partner_id=b["partner_id"], amount=b["amount"]["amount"],
+                              currency=b["amount"]["currency"], reason=b["reason"])

@@ -1,0 +1,1 @@
+"""Partner payouts: Stripe Connect accounts, payout runs and the transfers that pay partners."""

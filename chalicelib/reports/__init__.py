@@ -1,0 +1,1 @@
+"""Finance reports: per-partner figures for a period, as JSON and CSV."""
