@@ -100,7 +100,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *a: (stop_all(), sys.exit(0)))
     try:
-        moto = start("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(ddb)])
+        moto = start("moto", [sys.executable, "scripts/moto_local.py", "-H", "127.0.0.1", "-p", str(ddb)])
         stripe_proc = start("localstripe", [sys.executable, "scripts/localstripe_local.py", "--port", str(stripe)])
         wait_http(f"http://127.0.0.1:{ddb}/moto-api/", "moto_server", proc=moto)
         wait_http(f"http://127.0.0.1:{stripe}/v1/customers", "localstripe", proc=stripe_proc)

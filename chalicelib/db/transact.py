@@ -3,7 +3,7 @@
 Every business event is written as one `TransactWriteItems`: the state change, its journal or audit
 record, and the guard rows that make it happen once (uniqueness, idempotency, event ids). A failed
 condition means "somebody got there first" and the caller decides which domain error that is, by the
-position of the failed operation; throttling and transaction conflicts after pynamodb's retries are
+position of the failed operation (see `transaction` for how positions are counted); throttling and transaction conflicts after pynamodb's retries are
 `upstream_unavailable` and nothing was written.
 """
 from __future__ import annotations
@@ -30,8 +30,10 @@ def transaction(
 ) -> Iterator[TransactWrite]:
     """Yield a pynamodb TransactWrite; commit on exit and translate its failures.
 
-    `on_condition_failed` receives the indexes of the operations whose condition failed, in the
-    order the operations were added, and returns the domain error to raise.
+    `on_condition_failed` receives the indexes of the operations whose condition failed, as DynamoDB
+    reports them: in the order pynamodb *sends* them, which groups operations by kind (condition checks,
+    then deletes, then puts, then updates), not the order they were added. `catalog/ops.py` and
+    `orders/tx.py` map those positions back to their own operations.
     """
     try:
         with TransactWrite(connection=connection(), client_request_token=token) as tx:
