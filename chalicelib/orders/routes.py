@@ -1,12 +1,24 @@
 """Order routes: checkout, the order history, cancel, and refunds by admin or finance."""
 from __future__ import annotations
 
+import re
+
+from chalicelib.core.errors import NotFound
 from chalicelib.http.routing import Reply, Request, Router
 from chalicelib.orders import service
 from chalicelib.schemas import orders as schemas
 
 router = Router("orders", tag="orders")
 STAFF = ("admin", "finance")
+_ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _order_id(req: Request) -> str:
+    """The path's order id; anything that cannot be an id is simply not found (and never reaches DynamoDB)."""
+    order_id = req.params["order_id"]
+    if not _ORDER_ID.match(order_id):
+        raise NotFound("No such order.")
+    return order_id
 
 
 @router.route(
@@ -30,13 +42,13 @@ def list_orders(req: Request) -> dict:
 @router.route("/orders/{order_id}", "GET", summary="One order with its lines and refunds",
               response=schemas.ORDER, errors=(404,))
 def get_order(req: Request) -> dict:
-    return service.get_order(user=req.user, order_id=req.params["order_id"])
+    return service.get_order(user=req.user, order_id=_order_id(req))
 
 
 @router.route("/orders/{order_id}/cancel", "POST", summary="Cancel an unpaid order (its PaymentIntent too)",
               response=schemas.ORDER, errors=(404, 409))
 def cancel_order(req: Request) -> dict:
-    return service.cancel_order(user=req.user, order_id=req.params["order_id"])
+    return service.cancel_order(user=req.user, order_id=_order_id(req))
 
 
 @router.route(
@@ -45,6 +57,6 @@ def cancel_order(req: Request) -> dict:
     auth=STAFF, body=schemas.REFUND_BODY, status=201, response=schemas.REFUND_RESPONSE, errors=(402, 404, 409),
 )
 def refund_order(req: Request) -> Reply:
-    status, body = service.refund_order(actor=req.user, order_id=req.params["order_id"], body=req.body,
+    status, body = service.refund_order(actor=req.user, order_id=_order_id(req), body=req.body,
                                         headers=req.headers)
     return Reply(body, status)

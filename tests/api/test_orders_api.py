@@ -249,3 +249,21 @@ def test_a_retry_after_a_failed_write_reuses_the_payment_intent(api, fake_gatewa
     retried = place_order(api, "carol", [app["listing_id"]], key="k-9")
     assert retried.status_code == 201
     assert len(fake_gateway.intents) == 1  # Stripe's idempotency gave back the same PaymentIntent
+
+
+@pytest.mark.parametrize("path", ["/orders/" + "x" * 3000, "/orders/a%20b", "/me/entitlements/" + "y" * 3000])
+def test_ids_that_cannot_exist_are_404_not_a_database_error(api, path):
+    # Real DynamoDB refuses keys over 1-2 KB (moto does not): such ids must never reach it.
+    from tests import ddb_calls
+
+    with ddb_calls.recording() as log:
+        response = api.get(path, sub="carol")
+    assert response.status_code == 404, response.body
+    assert log.count() == 0
+
+
+def test_refund_and_cancel_of_impossible_ids_are_404(api):
+    long_id = "z" * 3000
+    assert api.post(f"/orders/{long_id}/cancel", sub="carol").status_code == 404
+    assert api.post(f"/admin/orders/{long_id}/refunds", {"reason": "x"}, headers={"Idempotency-Key": "k"},
+                    **ADMIN).status_code == 404

@@ -235,6 +235,7 @@ def test_dashboard_refund_arrives_by_charge_refunded_and_is_counted_once(api, fa
     charge_id = fake_gateway.intents[pi_id].latest_charge_id
     raw, header = signed_event("charge.refunded", {"id": charge_id, "object": "charge"})
     assert deliver(api, raw, header).data["outcome"] == "refunded:1"
+    assert _journaled(f"sale-{pending['order_id']}")
     raw, header = signed_event("charge.refunded", {"id": charge_id, "object": "charge"})
     assert deliver(api, raw, header).data["outcome"] == "noop:refunds_recorded"
     order = _order(api, pending["order_id"])
@@ -256,6 +257,22 @@ def test_dispute_opened_then_won_restores_the_order(api, fake_gateway, pending):
     assert _order(api, pending["order_id"])["status"] == "paid"
     actions = [a["action"] for a in api.get(f"/admin/audit?entity_id={pending['order_id']}", **ADMIN).data["items"]]
     assert "order.dispute_open" in actions and "order.dispute_won" in actions
+    assert _journaled(f"dispute-{dispute.dispute_id}-opened") and _journaled(f"dispute-{dispute.dispute_id}-closed")
+
+
+def _journaled(txn_id: str) -> bool:
+    from chalicelib.orders import money_seam
+
+    if not money_seam.LEDGER_AVAILABLE:
+        return True
+    from chalicelib.db import keys
+    from chalicelib.ledger.journal import JournalItem
+
+    try:
+        JournalItem.get(keys.journal_pk(txn_id), keys.JOURNAL_SK)
+        return True
+    except JournalItem.DoesNotExist:
+        return False
 
 
 def test_dispute_events_out_of_order_apply_the_current_state_once(api, fake_gateway, pending):
@@ -267,6 +284,8 @@ def test_dispute_events_out_of_order_apply_the_current_state_once(api, fake_gate
     assert deliver(api, *closed).data["outcome"] == "dispute_lost"
     assert deliver(api, *created).data["outcome"] == "noop:dispute_lost"
     assert _order(api, pending["order_id"])["status"] == "disputed"
+    # First seen closed: opened and closed are journaled together, so the ledger stays balanced.
+    assert _journaled(f"dispute-{dispute.dispute_id}-opened") and _journaled(f"dispute-{dispute.dispute_id}-closed")
 
 
 def test_account_updated_sets_the_linked_partners_payouts_flag_newest_first(api, fake_gateway):
