@@ -38,6 +38,12 @@ def _parameters(spec: RouteSpec) -> list[dict[str, Any]]:
             "name": "Idempotency-Key", "in": "header", "required": True,
             "schema": {"type": "string", "minLength": 1, "maxLength": 255},
         })
+    if (spec.method, spec.path) == ("POST", "/webhooks/stripe"):
+        params.append({
+            "name": "Stripe-Signature", "in": "header", "required": True,
+            "description": "`t=<unix time>,v1=<HMAC-SHA256 of '<t>.<raw body>' with the endpoint secret>`",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 2048},
+        })
     return params
 
 
