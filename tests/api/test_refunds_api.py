@@ -162,11 +162,6 @@ def test_stripe_refusing_the_refund_is_402_and_changes_nothing(api, fake_gateway
 
 
 def test_sale_and_refund_reach_the_ledger_in_their_transactions(api, fake_gateway, paid):
-    from chalicelib.orders import money_seam
-
-    if not money_seam.LEDGER_AVAILABLE:
-        pytest.skip("ledger package not present")
-
     def balance(sub):
         return api.get("/partner/balance", sub=sub).data["usd"]["balance"]
 

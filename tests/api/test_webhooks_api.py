@@ -261,10 +261,6 @@ def test_dispute_opened_then_won_restores_the_order(api, fake_gateway, pending):
 
 
 def _journaled(txn_id: str) -> bool:
-    from chalicelib.orders import money_seam
-
-    if not money_seam.LEDGER_AVAILABLE:
-        return True
     from chalicelib.db import keys
     from chalicelib.ledger.journal import JournalItem
 
