@@ -29,6 +29,7 @@ class Settings:
     # Stripe.
     stripe_secret_key: str
     stripe_webhook_secret: str
+    stripe_connect_webhook_secret: str
     stripe_api_base: str
     stripe_secrets_parameter: str
     # Money.
@@ -62,6 +63,7 @@ def load_settings() -> Settings:
         cursor_secret=env("MARKET_CURSOR_SECRET", "local-cursor-secret"),
         stripe_secret_key=env("STRIPE_SECRET_KEY", ""),
         stripe_webhook_secret=env("STRIPE_WEBHOOK_SECRET", ""),
+        stripe_connect_webhook_secret=env("STRIPE_CONNECT_WEBHOOK_SECRET", ""),
         stripe_api_base=env("STRIPE_API_BASE", ""),
         stripe_secrets_parameter=env("MARKET_STRIPE_SECRETS_PARAMETER", ""),
         default_commission_bps=_int("DEFAULT_COMMISSION_BPS", 2000),

@@ -2,8 +2,10 @@
 
 In the local stage they come from the environment that `make run` sets (localstripe's test key and the
 webhook secret it registered). In AWS stages they live in one Secrets Manager secret (JSON with
-`secret_key` and `webhook_secret`) named by `MARKET_STRIPE_SECRETS_PARAMETER`, fetched on first use and
-kept for the life of the warm container, so no request pays for the lookup twice.
+`secret_key`, `webhook_secret` and, optionally, `connect_webhook_secret`) named by
+`MARKET_STRIPE_SECRETS_PARAMETER`, fetched on first use and kept for the life of the warm container, so
+no request pays for the lookup twice. Stripe signs connected-account events (`account.updated`) with the
+secret of a separate Connect endpoint, hence the second webhook secret.
 """
 from __future__ import annotations
 
@@ -19,13 +21,20 @@ from chalicelib.core.errors import UpstreamUnavailable
 class StripeSecrets:
     secret_key: str
     webhook_secret: str
+    connect_webhook_secret: str = ""
+
+    @property
+    def webhook_secrets(self) -> tuple[str, ...]:
+        """Every secret a genuine delivery may be signed with (platform endpoint, Connect endpoint)."""
+        return tuple(s for s in (self.webhook_secret, self.connect_webhook_secret) if s and s != "unset")
 
 
 @functools.lru_cache(maxsize=1)
 def get_stripe_secrets() -> StripeSecrets:
     settings = get_settings()
     if settings.is_local or not settings.stripe_secrets_parameter:
-        return StripeSecrets(settings.stripe_secret_key, settings.stripe_webhook_secret)
+        return StripeSecrets(settings.stripe_secret_key, settings.stripe_webhook_secret,
+                             settings.stripe_connect_webhook_secret)
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -34,7 +43,7 @@ def get_stripe_secrets() -> StripeSecrets:
             SecretId=settings.stripe_secrets_parameter
         )["SecretString"]
         data = json.loads(raw)
-        return StripeSecrets(data["secret_key"], data["webhook_secret"])
+        return StripeSecrets(data["secret_key"], data["webhook_secret"], data.get("connect_webhook_secret", ""))
     except (BotoCoreError, ClientError, KeyError, ValueError) as exc:
         raise UpstreamUnavailable("The payment provider's credentials could not be read.") from exc
 

@@ -40,7 +40,7 @@ def _bad(message: str, field: str = "(body)", where: str = "body") -> Validation
 def parse_event(raw: bytes, signature: str | None, *, secret: str | None = None) -> dict:
     """The verified event as a dict; 400 for a bad, missing or stale signature, or a malformed body."""
     try:
-        verify(raw, signature, get_stripe_secrets().webhook_secret if secret is None else secret)
+        verify(raw, signature, get_stripe_secrets().webhook_secrets if secret is None else secret)
     except BadSignature as exc:
         log.warning("webhook refused: %s", exc)
         raise _bad("The Stripe-Signature header does not verify.", "Stripe-Signature", "header") from exc

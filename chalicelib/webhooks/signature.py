@@ -30,10 +30,13 @@ def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
     return f"t={timestamp},v1={_digest(secret, timestamp, payload)}"
 
 
-def verify(payload: bytes, header: str | None, secret: str, *, tolerance: int = TOLERANCE_SECONDS,
-           now: float | None = None) -> None:
-    """Raise BadSignature unless `header` signs `payload` with `secret` within `tolerance` seconds."""
-    if not secret:
+def verify(payload: bytes, header: str | None, secret: str | tuple[str, ...], *,
+           tolerance: int = TOLERANCE_SECONDS, now: float | None = None) -> None:
+    """Raise BadSignature unless `header` signs `payload` with `secret` (or one of several: the platform
+    endpoint's and the Connect endpoint's) within `tolerance` seconds."""
+    secrets = (secret,) if isinstance(secret, str) else tuple(secret)
+    secrets = tuple(s for s in secrets if s)
+    if not secrets:
         raise BadSignature("no webhook secret is configured")
     if not header:
         raise BadSignature("missing Stripe-Signature header")
@@ -47,8 +50,8 @@ def verify(payload: bytes, header: str | None, secret: str, *, tolerance: int = 
             candidates.append(value)
     if timestamp is None or not timestamp.isdigit() or not candidates:
         raise BadSignature("malformed Stripe-Signature header")
-    expected = _digest(secret, timestamp, payload)
-    if not any(hmac.compare_digest(expected.encode(), c.encode("utf-8", "surrogatepass")) for c in candidates):
+    expected = [_digest(s, timestamp, payload).encode() for s in secrets]
+    if not any(hmac.compare_digest(e, c.encode("utf-8", "surrogatepass")) for e in expected for c in candidates):
         raise BadSignature("no signature matches")
     current = time.time() if now is None else now
     if abs(current - int(timestamp)) > tolerance:

@@ -14,7 +14,8 @@ from tests.infra import templates
 
 # Settings that have a safe default in config.py and need no value in AWS, or are local-stage only.
 NOT_NEEDED_IN_AWS = {
-    "MARKET_LOCAL_JWT_SECRET", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE",
+    "MARKET_LOCAL_JWT_SECRET", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET",
+    "STRIPE_API_BASE",
     "MARKET_MAX_BODY_BYTES", "AWS_REGION", "AWS_DEFAULT_REGION",
 }
 

@@ -52,3 +52,21 @@ def test_replay_window_is_300_seconds_either_way(age, ok):
     else:
         with pytest.raises(BadSignature):
             verify(BODY, header, SECRET, now=NOW)
+
+
+def test_connect_endpoint_secret_is_accepted_alongside_the_platform_secret():
+    connect_secret = "whsec_connect_endpoint"
+    header = sign(BODY, connect_secret, timestamp=NOW)
+    verify(BODY, header, (SECRET, connect_secret), now=NOW)
+    with pytest.raises(BadSignature):
+        verify(BODY, header, (SECRET,), now=NOW)
+    with pytest.raises(BadSignature):
+        verify(BODY, header, ("", ""), now=NOW)
+
+
+def test_secrets_list_skips_unset_placeholders():
+    from chalicelib.secrets import StripeSecrets
+
+    assert StripeSecrets("sk", "whsec_a", "whsec_b").webhook_secrets == ("whsec_a", "whsec_b")
+    assert StripeSecrets("sk", "whsec_a").webhook_secrets == ("whsec_a",)
+    assert StripeSecrets("sk", "unset", "unset").webhook_secrets == ()
