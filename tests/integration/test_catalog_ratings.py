@@ -156,3 +156,64 @@ def test_revision_approval_moves_cards_between_partitions_and_keeps_the_rating(l
     assert browse(q="first")["items"] == []
     card = browse(q="renamed thing")["items"][0]
     assert card["name"] == "Renamed Thing" and card["rating"]["count"] == 1 and card["version"] == 2
+
+
+@pytest.fixture
+def atomic_requests():
+    """Serve one DynamoDB request at a time, as DynamoDB applies each atomically (moto in-process is not
+    thread-safe: a transaction deep-copies tables while another thread writes). Threads still interleave
+    freely between requests, which is the race the rev guard and the retries must win."""
+    import threading
+
+    import botocore.client
+
+    inner = botocore.client.BaseClient._make_api_call
+    lock = threading.Lock()
+
+    def one_at_a_time(self, operation_name, api_params):
+        with lock:
+            return inner(self, operation_name, api_params)
+
+    botocore.client.BaseClient._make_api_call = one_at_a_time
+    try:
+        yield
+    finally:
+        botocore.client.BaseClient._make_api_call = inner
+
+
+@pytest.mark.usefixtures("atomic_requests")
+def test_concurrent_rating_changes_are_all_counted(listings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    first, _ = listings
+    stars = [1, 2, 3, 4, 5, 5, 4, 3]
+
+    def rate(value):
+        service.write_with_rating_change(first, added=value, build=lambda tx, ref: None, attempts=50)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(rate, stars))
+    rating = service.get_listing_for_owner_check(first).rating
+    assert (rating.count, rating.total, rating.histogram) == (8, sum(stars), (1, 1, 2, 2, 2))
+    card = next(c for c in browse(sort="top_rated")["items"] if c["slug"] == "first-app")
+    assert card["rating"]["count"] == 8 and card["rating"]["average"] == 3.38
+
+
+@pytest.mark.usefixtures("atomic_requests")
+def test_concurrent_creates_of_one_slug_leave_exactly_one(listings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = {"type": "app", "name": "Race", "slug": "race", "summary": "s", "category": "analytics",
+            "price": {"amount": 1, "currency": "usd"}}
+
+    def create(_):
+        try:
+            return service.create_listing(user=OWNER, body=body)["listing_id"]
+        except Conflict:
+            return None
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(create, range(6)))
+    winners = [r for r in results if r]
+    assert len(winners) == 1
+    assert service.repo.get_slug("race").listing_id == winners[0]
