@@ -15,7 +15,7 @@ _lock = threading.Lock()
 _active: list["CallLog"] = []
 
 
-@dataclass
+@dataclass(eq=False)  # identity, not contents: nested recordings remove their own log
 class CallLog:
     calls: list[str] = field(default_factory=list)
     items_read: int = 0
@@ -33,8 +33,10 @@ def _recording(self, operation_name, api_params):
                 read = len(result["Items"])
             elif "Item" in result:
                 read = 1
-            elif "Responses" in result and isinstance(result["Responses"], list):
+            elif isinstance(result.get("Responses"), list):  # TransactGetItems
                 read = sum(1 for r in result["Responses"] if r.get("Item"))
+            elif isinstance(result.get("Responses"), dict):  # BatchGetItem: table -> items
+                read = sum(len(items) for items in result["Responses"].values())
         with _lock:
             for log in _active:
                 log.calls.append(operation_name)

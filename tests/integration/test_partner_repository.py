@@ -59,3 +59,14 @@ def test_scan_is_seen_by_the_recorder(ddb):
     with ddb_calls.recording() as log:
         list(repository.PartnerItem.scan())
     assert "Scan" in log.calls
+
+
+def test_recorder_counts_items_of_batch_gets(ddb):
+    for sub in ("a", "b", "c"):
+        _apply(sub)
+    from chalicelib.partners.repository import MembershipItem
+
+    with ddb_calls.recording() as log:
+        found = list(MembershipItem.batch_get([("USER#a", "PARTNER"), ("USER#b", "PARTNER"), ("USER#zz", "PARTNER")]))
+    assert len(found) == 2
+    assert log.calls == ["BatchGetItem"] and log.items_read == 2
