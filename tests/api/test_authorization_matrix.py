@@ -20,7 +20,6 @@ import pytest
 from tests import ddb_calls
 from tests.api import authz_matrix as m
 from tests.api.helpers import Api, apply_partner, approved_partner
-from tests.api.test_catalog_builders import moto_copies_each_table_once
 from tests.checkout_factories import new_key, pay_with_fake, place_order, published_app, signed_event, use_test_secrets
 from tests.conftest import make_token
 
@@ -40,12 +39,13 @@ class Builder:
 
     def __init__(self, api: Api, gateway):
         self.api, self.gateway = api, gateway
+        self.world = m.World()
 
     def ok(self, response, *statuses: int):
         assert response.status_code in (statuses or (200, 201)), response.body
         return response.data
 
-    def world(self) -> m.World:
+    def build_world(self) -> m.World:
         api, w = self.api, m.World()
         partner, other, customer = _sub(m.PARTNER), _sub(m.OTHER_PARTNER), _sub(m.CUSTOMER)
         w.partner_id = approved_partner(api, partner)["partner_id"]
@@ -95,7 +95,7 @@ class Builder:
 
 @pytest.fixture(scope="module")
 def built():
-    """One world per module: built once, then each case starts from a copy of it (see `restore`)."""
+    """One world per module: built once, then each case starts from a copy of it (see `builder`)."""
     from chalice.test import Client
     from moto import mock_aws
 
@@ -106,7 +106,7 @@ def built():
     from chalicelib.reconciliation.sources import use_listing
     from tests.money_fakes import FakeStripeListing
 
-    with mock_aws(), pytest.MonkeyPatch.context() as patch, moto_copies_each_table_once():
+    with mock_aws(), pytest.MonkeyPatch.context() as patch:
         MarketItem._connection = None
         create_table()
         use_test_secrets(patch)
@@ -116,7 +116,7 @@ def built():
         try:
             with Client(app) as client:
                 builder = Builder(Api(client), gateway)
-                world = builder.world()
+                world = builder.build_world()
                 yield builder, world, copy.deepcopy(_moto_tables()), _gateway_state(gateway)
         finally:
             set_gateway(None)
@@ -138,8 +138,6 @@ def _gateway_state(gateway) -> dict:
 @pytest.fixture
 def builder(built):
     """The module's world as it was built: the table copied back, a fake Stripe with the same state."""
-    import itertools
-
     from chalicelib.payments.fake_gateway import FakeGateway
     from chalicelib.payments.gateway import set_gateway
 
@@ -153,7 +151,7 @@ def builder(built):
     gateway._seq = itertools.count(next(_fresh_ids))  # never reuse an id the world already holds
     set_gateway(gateway)
     builder.gateway = gateway
-    builder.world_ = world
+    builder.world = world
     with ddb_calls.recording() as log:
         yield builder
     assert "Scan" not in log.calls, "a request path issued a DynamoDB Scan"
@@ -200,7 +198,7 @@ def test_route_answers_each_persona_as_the_matrix_says(builder, case):
 
 def run_case(builder: Builder, case: m.Case) -> list[str]:
     """Every persona's call of one case, in order; the mismatches, or [] when the row holds."""
-    world = builder.world_
+    world = builder.world
     params = case.params(world)
     if case.prepare is not None:
         params = {**params, **case.prepare(builder, world)}
@@ -314,7 +312,7 @@ def _forged_tokens() -> dict[str, str]:
 
 def test_a_forged_or_expired_token_is_401_on_every_route_anonymous_callers_cannot_use(builder):
     """Every route the matrix closes to anonymous callers refuses a bad token the same way, admin claims or not."""
-    world, wrong = builder.world_, []
+    world, wrong = builder.world, []
     tokens = _forged_tokens()
     for case in (c for c in m.CASES if c.expect[m.ANONYMOUS] == 401):
         names = [n for n in case.path.split("/") if n.startswith("{")]
