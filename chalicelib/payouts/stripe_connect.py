@@ -27,11 +27,18 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
     return default if value is None else value
 
 
+def _plain(value: Any) -> dict:
+    """A plain dict of a nested Stripe hash: stripe 16 objects are not mappings, `dict()` on one raises."""
+    if value is None:
+        return {}
+    return value.to_dict() if hasattr(value, "to_dict") else dict(value)
+
+
 def _transfer(obj: Any) -> Transfer:
     reversed_ = bool(_get(obj, "reversed", False))
     return Transfer(str(obj["id"]), int(obj["amount"]), str(obj["currency"]), str(_get(obj, "destination", "")),
                     "reversed" if reversed_ else "paid", int(_get(obj, "created", 0)),
-                    dict(_get(obj, "metadata", {}) or {}))
+                    _plain(_get(obj, "metadata")))
 
 
 class StripeConnect:
