@@ -92,6 +92,28 @@ import moto.dynamodb.models as _moto_dynamodb  # noqa: E402
 
 _moto_dynamodb.copy = _NoTableBackup  # type: ignore[assignment]
 
+from moto.dynamodb.models.table import Table as _MotoTable  # noqa: E402
+
+_moto_query = _MotoTable.query
+
+
+def _partition_query(self, hash_key, *args, **kwargs):
+    """moto answers a table Query by sorting and scanning every item of the table; DynamoDB reads one
+    partition. For table (not index) queries the benchmark hands moto just that partition, so moto's
+    runtime follows DynamoDB's cost model; results and call counts are the same."""
+    index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+    if index_name is not None or not self.range_key_attr:
+        return _moto_query(self, hash_key, *args, **kwargs)
+    partition = self.items.get(hash_key, {})
+    self.all_items = lambda: list(partition.values())
+    try:
+        return _moto_query(self, hash_key, *args, **kwargs)
+    finally:
+        del self.all_items
+
+
+_MotoTable.query = _partition_query
+
 
 @contextmanager
 def counting():

@@ -160,3 +160,16 @@ def test_report_pages_across_partners(api):
     assert {i["partner_id"] for i in first.data["items"] + second.data["items"]} == set(pids)
     bad = api.get(f"/finance/reports/partners?limit=2&cursor={first.data['next_cursor']}&currency=eur", **FINANCE)
     assert bad.status_code == 400 and bad.data["error"]["code"] == "bad_cursor"
+
+
+def test_sandbox_onboarding_route_does_not_exist_outside_the_local_stage(api, monkeypatch):
+    from types import SimpleNamespace
+
+    from chalicelib.payouts import routes
+
+    approved_partner(api, "alice")
+    created = api.post("/partners/me/payout-account", {}, sub="alice").data
+    url = urlparse(created["onboarding_url"])
+    monkeypatch.setattr(routes, "get_settings", lambda: SimpleNamespace(is_local=False))
+    assert api.get(f"{url.path}?{url.query}").status_code == 404
+    assert api.get("/partners/me", sub="alice").data["payouts_enabled"] is False
