@@ -82,25 +82,9 @@ def _load(start: int, stop: int) -> None:
     _put_raw(rows)
 
 
-@contextmanager
 def _recording():
-    """tests/ddb_calls.py's log, plus the items BatchGetItem returns (its `Responses` is a dict by table,
-    which ddb_calls does not count yet)."""
-    import botocore.client
-
-    inner = botocore.client.BaseClient._make_api_call
-    with ddb_calls.recording() as log:
-        def counting(self, operation_name, api_params):
-            result = inner(self, operation_name, api_params)
-            if operation_name == "BatchGetItem" and isinstance(result.get("Responses"), dict):
-                log.items_read += sum(len(items) for items in result["Responses"].values())
-            return result
-
-        botocore.client.BaseClient._make_api_call = counting
-        try:
-            yield log
-        finally:
-            botocore.client.BaseClient._make_api_call = inner
+    """tests/ddb_calls.py's log: calls made and items read (BatchGetItem items included)."""
+    return ddb_calls.recording()
 
 
 def _measure() -> tuple[dict[str, tuple[list[str], int]], dict[str, dict]]:
