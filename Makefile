@@ -29,5 +29,16 @@ token: $(STAMP)
 package: $(STAMP)
 	$(PY) scripts/package.py --stage $(STAGE)
 
+## make bench: cold start, warm latency (each over a floor measured in the same run), DynamoDB cost per route,
+## catalog page cost at 100 and 10,000 listings, payout-run and reconciliation scale (README "Performance")
+bench: $(STAMP)
+	@echo "== machine: $$(date -u '+%Y-%m-%d %H:%M UTC'), $$(nproc) CPUs, $$($(PY) --version)"; free -h; uptime
+	$(PY) bench/bench_cold.py
+	$(PY) bench/bench_warm.py
+	$(PY) bench/bench_routes.py
+	$(PY) bench/bench_catalog_scale.py
+	@if [ -f bench/bench_payouts.py ]; then echo "$(PY) bench/bench_payouts.py --quick"; $(PY) bench/bench_payouts.py --quick; fi
+	@if [ -f bench/bench_reconciliation.py ]; then echo "$(PY) bench/bench_reconciliation.py --quick"; $(PY) bench/bench_reconciliation.py --quick; fi
+
 clean:
 	rm -rf .run out .pytest_cache .hypothesis

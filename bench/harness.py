@@ -100,3 +100,66 @@ def describe(values: list[float]) -> str:
 
 def dump(result: dict) -> None:
     print(json.dumps(result), flush=True)
+
+
+# --- seeding -----------------------------------------------------------------------------------------
+PARTNER_IDS = ("ptn_bench_a", "ptn_bench_b", "ptn_bench_c")
+
+
+def listing_id(n: int) -> str:
+    return f"lst_{n:026d}"
+
+
+def seed_catalog(count: int) -> dict:
+    """Create the table on the benchmark server and load `count` published listings of approved partners.
+
+    Rows are built by the app's own row builders (listing, slug claim, every catalog card) and written
+    with BatchWriteItem, so the server holds exactly what the API would have written. Call inside
+    `moto_server()`: chalicelib reads its settings (table, endpoint) on first import.
+    """
+    import boto3
+
+    from chalicelib.catalog import model
+    from chalicelib.catalog import repository as repo
+    from chalicelib.catalog.service import _new_listing_item
+    from chalicelib.core.money import Money
+    from chalicelib.db import keys
+    from chalicelib.db.table import MarketItem, create_table
+    from chalicelib.http.auth import Principal
+    from chalicelib.partners.repository import PartnerItem
+
+    create_table()
+    rows = [PartnerItem(
+        pk=keys.partner_pk(pid), sk=keys.PROFILE_SK, partner_id=pid, owner_sub=pid, display_name=f"Vendor {pid}",
+        contact_email="bench@example.com", country="DE", status="approved",
+        created_at="2026-01-01T00:00:00.000Z", updated_at="2026-01-01T00:00:00.000Z",
+    ).serialize() for pid in PARTNER_IDS]
+    for n in range(count):
+        content = model.Content(
+            name=f"Bench widget {n}", slug=f"bench-widget-{n}", summary="A widget for benchmarks",
+            description="Measures the catalog.", tags=("bench", "widget"), category=model.CATEGORY_IDS[n % 4],
+            price=Money(1000 + n, "usd"),
+        )
+        item = _new_listing_item(listing_id=listing_id(n), partner_id=PARTNER_IDS[n % len(PARTNER_IDS)],
+                                 listing_type=model.APP, content=content, status=model.PUBLISHED,
+                                 actor=Principal("bench"))
+        item.published_at = f"2026-01-01T00:00:00.000Z{n:06d}"
+        rows.extend(repo.serialized_published_listing(item))
+    client = boto3.client("dynamodb")
+    table = MarketItem.Meta.table_name
+    for start in range(0, len(rows), 25):
+        pending = {table: [{"PutRequest": {"Item": row}} for row in rows[start:start + 25]]}
+        while pending:
+            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or None
+    return {"table": table, "listing_key": {"pk": {"S": keys.listing_pk(listing_id(0))},
+                                            "sk": {"S": keys.LISTING_SK}},
+            "catalog_partition": keys.catalog_filter_pk(None, None, None)}
+
+
+def lambda_response(app, event: dict) -> dict:
+    """Invoke the Chalice app as Lambda does and insist on a 200 (a benchmark of errors measures nothing)."""
+    response = app(event, LambdaContext())
+    if response["statusCode"] != 200:
+        raise SystemExit(f"{event['httpMethod']} {event['path']} answered {response['statusCode']}: "
+                         f"{response['body'][:300]}")
+    return response

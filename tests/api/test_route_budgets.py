@@ -1,0 +1,60 @@
+"""Each main route stays within its DynamoDB budget: calls made and items read per request.
+
+The scenario is bench/route_costs.py's walk through the marketplace (the table `make bench` prints);
+the calls are counted in botocore by tests/ddb_calls.py. A budget is the cost the route has by design
+(e.g. a catalog page is one Query plus one BatchGetItem of partner names, whatever the catalog's size);
+a change that adds a read to a route fails here and has to raise the budget on purpose.
+"""
+from __future__ import annotations
+
+from bench.route_costs import walk
+from tests.checkout_factories import api, fake_gateway  # noqa: F401 - fixtures
+
+# route -> (most DynamoDB calls, most items read) for one request
+BUDGETS: dict[str, tuple[int, int]] = {
+    "GET /health": (0, 0),
+    "GET /categories": (0, 0),
+    "POST /partners": (1, 0),
+    "GET /admin/partners (pending)": (1, 21),
+    "GET /partners/me": (2, 2),
+    "PATCH /partners/me": (3, 2),
+    "POST /partner/listings": (3, 2),
+    "PATCH /partner/listings/{id}": (4, 3),
+    "POST /partner/listings/{id}/submit": (4, 3),
+    "GET /admin/review-queue": (1, 21),
+    "POST /admin/listings/{id}/approve": (2, 2),
+    "GET /partner/listings": (3, 23),
+    "GET /listings (catalog page)": (2, 21 + 20),
+    "GET /listings?category=&sort=price_asc": (2, 21 + 20),
+    "GET /listings?q=bench": (2, 300 + 20),
+    "GET /listings/{id}": (2, 2),
+    "GET /listings/{slug}": (2, 3),
+    "GET /listings/{id} (unknown)": (1, 0),
+    "POST /orders": (3, 2),
+    "GET /orders/{id}": (1, 2),
+    "GET /orders": (1, 21),
+    "POST /webhooks/stripe (payment_intent.succeeded)": (3, 2),
+    "GET /me/entitlements": (1, 21),
+    "GET /me/entitlements/{id}": (1, 1),
+    "POST /listings/{id}/reviews": (5, 4),
+    "GET /listings/{id}/reviews": (2, 22),
+    "GET /listings/{id}/reviews/mine": (1, 1),
+    "POST /admin/orders/{id}/refunds": (3, 3),
+    "GET /partner/balance": (4, 4),
+    "GET /partner/statement": (7, 8),
+    "GET /partner/payouts": (3, 23),
+    "GET /finance/ledger": (1, 21),
+    "GET /admin/audit": (1, 21),
+}
+
+
+def test_every_route_in_the_walk_has_a_budget_and_keeps_it(api, fake_gateway):  # noqa: F811
+    costs = walk(api, fake_gateway)
+    assert sorted(c.label for c in costs) == sorted(BUDGETS), "a measured route without a budget, or vice versa"
+    over = [
+        f"{c.label}: {c.call_count} calls ({c.ops()}), {c.items_read} items read; budget {BUDGETS[c.label]}"
+        for c in costs
+        if c.call_count > BUDGETS[c.label][0] or c.items_read > BUDGETS[c.label][1]
+    ]
+    assert not over, "over budget:\n" + "\n".join(over)
+
