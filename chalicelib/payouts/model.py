@@ -5,6 +5,9 @@ from dataclasses import dataclass
 
 PENDING, PAID, FAILED = "pending", "paid", "failed"
 RUNNING, COMPLETED = "running", "completed"
+# A run cut short by a failure (DynamoDB or Stripe unavailable): its payouts stay pending and the next run
+# finishes them, so the money is safe; the run row just says it did not finish.
+INTERRUPTED = "interrupted"
 
 # Skip reasons, as listed in a run's result.
 NOT_APPROVED = "partner_not_approved"

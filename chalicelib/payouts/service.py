@@ -19,6 +19,7 @@ run finishes. DynamoDB calls grow with the number of partners, never with the nu
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable, Iterable, Iterator
@@ -41,6 +42,8 @@ from chalicelib.payouts.repository import (
     PENDING_PAYOUTS_PK, PayoutItem, PayoutRunDayItem, PayoutRunItem, PayoutSkipItem, get_payout, get_run,
     pending_payouts,
 )
+
+log = logging.getLogger("marketplace.payouts")
 
 Hook = Callable[[str], None]
 BATCH = 100
@@ -262,7 +265,22 @@ def run_payouts(*, actor: str, roles: Iterable[str] = (), currency: str | None, 
     run = start_run(actor=actor, roles=roles, currency=currency, trigger=trigger, day=today)
     if run is None:
         return None
-    return execute_run(run, gateway=gateway, today=today, hook=hook)
+    try:
+        return execute_run(run, gateway=gateway, today=today, hook=hook)
+    except Exception as exc:
+        _mark_interrupted(run, exc)
+        raise
+
+
+def _mark_interrupted(run: PayoutRunItem, exc: Exception) -> None:
+    """Best effort: say the run stopped early (the next run resumes its pending payouts either way)."""
+    try:
+        run.update(actions=[PayoutRunItem.status.set(model.INTERRUPTED),
+                            PayoutRunItem.finished_at.set(clock.now_iso()),
+                            PayoutRunItem.summary.set({"error": type(exc).__name__})],
+                   condition=PayoutRunItem.status == model.RUNNING)
+    except Exception:  # noqa: BLE001 - the original failure is what the caller must see
+        log.warning("could not mark payout run %s interrupted", run.run_id)
 
 
 def require_run(run_id: str) -> PayoutRunItem:

@@ -48,7 +48,7 @@ RUN = {
     "type": "object",
     "required": ["run_id", "status", "summary", "payouts", "skipped"],
     "properties": {
-        "run_id": {"type": "string"}, "status": {"type": "string", "enum": ["running", "completed"]},
+        "run_id": {"type": "string"}, "status": {"type": "string", "enum": ["running", "completed", "interrupted"]},
         "trigger": {"type": "string"}, "actor": {"type": "string"}, "currency": {"type": ["string", "null"]},
         "started_at": {"type": "string"}, "finished_at": {"type": ["string", "null"]},
         "summary": {"type": "object"}, "payouts": {"type": "array", "items": PAYOUT},

@@ -200,3 +200,21 @@ def test_negative_balance_after_refund_nets_off_later_earnings(ddb, connect):
     service.run_payouts(actor="finance-1", currency="usd", gateway=connect)
     assert balance_of(pid, "usd").paid_out == 16000
     assert_ledger_balances(pid)
+
+
+def test_a_run_cut_short_says_so_and_the_next_run_finishes_its_payouts(ddb, connect):
+    pid = make_partner("alice", connect)
+    sell(pid, 5000)
+    at(T0 + timedelta(days=20))
+
+    def fail_after_opening(name: str):
+        if name == "payout_opened":
+            raise Crash(name)
+
+    with pytest.raises(Crash):
+        service.run_payouts(actor="finance-1", currency="usd", gateway=connect, hook=fail_after_opening)
+    runs = list(repository.PayoutRunItem.gsi1.query(keys.PAYOUT_RUNS_PK))
+    assert [(r.status, bool(r.finished_at)) for r in runs] == [("interrupted", True)]
+    finished = service.run_payouts(actor="finance-1", currency="usd", gateway=connect)
+    assert finished.status == "completed"
+    assert connect.paid_by_destination() == {f"acct_fake_{pid}": 1}
