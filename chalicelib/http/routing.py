@@ -39,7 +39,6 @@ class RouteSpec:
     response: dict | None
     tag: str
     errors: tuple[int, ...]
-    content_type: str = "application/json"
     raw: bool = False
 
 
@@ -183,14 +182,13 @@ class Router:
         status: int = 200,
         response: dict | None = None,
         errors: tuple[int, ...] = (),
-        content_type: str = "application/json",
         raw: bool = False,
     ) -> Callable:
         def register(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
             spec = RouteSpec(
                 path=path, method=method.upper(), handler_name=handler.__name__, summary=summary, auth=auth,
                 body=body, query=query, status=status, response=response, tag=self.tag, errors=errors,
-                content_type=content_type, raw=raw,
+                raw=raw,
             )
             ROUTES.append(spec)
             blueprint = self.blueprint

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from chalicelib.http.routing import Reply, Request, Router
+from chalicelib.http.routing import Request, Router
 from chalicelib.partners import repository, service
 from chalicelib.schemas import partners as schemas
 
@@ -88,9 +88,9 @@ def suspend_partner(req: Request) -> dict:
     summary="Schedule a commission rate (basis points) from a date on; history is kept",
     auth=("admin", "finance"), body=schemas.COMMISSION_BODY, response=schemas.PARTNER, errors=(404,),
 )
-def set_partner_commission(req: Request) -> Reply:
+def set_partner_commission(req: Request) -> dict:
     partner = service.set_commission(
         actor=req.user, partner_id=req.params["partner_id"], bps=req.body["bps"],
         effective_from=date.fromisoformat(req.body["effective_from"]),
     )
-    return Reply(partner.to_dict())
+    return partner.to_dict()
