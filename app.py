@@ -1,7 +1,7 @@
-"""The Chalice application: registers each aggregate's routes and the scheduled jobs, nothing else."""
+"""The Chalice application: wires the adapters, registers each aggregate's routes and the scheduled jobs."""
 from chalice import Chalice, Rate
 
-from chalicelib import ops_routes
+from chalicelib import bootstrap, ops_routes
 from chalicelib.audit import routes as audit_routes
 from chalicelib.catalog import routes as catalog_routes
 from chalicelib.entitlements import routes as entitlement_routes
@@ -15,6 +15,7 @@ from chalicelib.reports import routes as report_routes
 from chalicelib.reviews import routes as review_routes
 from chalicelib.webhooks import routes as webhook_routes
 
+bootstrap.configure()
 app = Chalice(app_name="marketplace")
 
 for module in (ops_routes, partner_routes, audit_routes, catalog_routes, ledger_routes, review_routes,

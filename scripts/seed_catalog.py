@@ -18,12 +18,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from chalicelib import bootstrap  # noqa: E402
 from chalicelib.catalog import repository as catalog_repo  # noqa: E402
 from chalicelib.catalog import service as catalog  # noqa: E402
 from chalicelib.core import clock  # noqa: E402
-from chalicelib.http.auth import Principal  # noqa: E402
+from chalicelib.core.identity import Principal  # noqa: E402
 from chalicelib.partners import repository as partner_repo  # noqa: E402
 from chalicelib.partners import service as partners  # noqa: E402
+
+bootstrap.configure()
 
 SEED_ADMIN = Principal("seed-admin", groups=frozenset({"admin"}))
 

@@ -24,8 +24,11 @@ ADMIN_SUB = "admin"
 
 def seed_partners() -> dict[str, str]:
     """Approved demo partners; returns owner sub -> partner id."""
-    from chalicelib.http.auth import Principal
+    from chalicelib.core.identity import Principal
+    from chalicelib import bootstrap
     from chalicelib.partners import repository, service
+
+    bootstrap.configure()
 
     admin = Principal(sub=ADMIN_SUB, groups=frozenset({"admin"}))
     created: dict[str, str] = {}

@@ -23,11 +23,14 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from chalicelib import bootstrap  # noqa: E402
 from scripts import moto_speedups  # noqa: E402
 from tests import ddb_calls  # noqa: E402
 
 # moto copies the whole table once per transaction item; make it once per transaction (see the module).
 moto_speedups.apply()
+# The stage's adapters and reactions, as app.py wires them; tests install fakes over them.
+bootstrap.configure()
 
 
 @pytest.fixture

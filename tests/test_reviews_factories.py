@@ -9,7 +9,7 @@ from chalicelib.catalog import service as catalog
 from chalicelib.core import clock
 from chalicelib.db.transact import transaction
 from chalicelib.entitlements.repository import grant
-from chalicelib.http.auth import Principal
+from chalicelib.core.identity import Principal
 from chalicelib.orders.model import PAID, LinePart, Order, OrderLine
 from chalicelib.partners import service as partners
 from tests.api.helpers import ADMIN, Api, approved_partner

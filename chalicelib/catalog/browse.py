@@ -19,7 +19,7 @@ from chalicelib.catalog.service import entry_cards
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.db import keys
 from chalicelib.db.pages import index_keys, position_of
-from chalicelib.http.cursors import decode_cursor, encode_cursor
+from chalicelib.db.cursors import decode_cursor, encode_cursor
 
 # sort -> (index, read forwards?)
 SORT_INDEX: dict[str, tuple[str, bool]] = {

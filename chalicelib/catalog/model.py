@@ -12,17 +12,10 @@ from itertools import product
 from typing import Any, Iterable
 
 from chalicelib.core.money import Component, Money
-
-APP, BUNDLE = "app", "bundle"
-TYPES = (APP, BUNDLE)
-
-DRAFT, SUBMITTED, PUBLISHED, REJECTED, SUSPENDED, UNLISTED = (
-    "draft", "submitted", "published", "rejected", "suspended", "unlisted",
+from chalicelib.core.vocabulary import (  # noqa: F401 - the catalog's words, fixed by the contract
+    APP, BUNDLE, CATEGORIES, CATEGORY_IDS, DRAFT, MAX_COMPONENTS, MIN_COMPONENTS, PUBLISHED, REJECTED,
+    REVIEWED_FIELDS, REVISION_PENDING, REVISION_REJECTED, SORTS, STATUSES, SUBMITTED, SUSPENDED, TYPES, UNLISTED,
 )
-STATUSES = (DRAFT, SUBMITTED, PUBLISHED, REJECTED, SUSPENDED, UNLISTED)
-
-# A revision of a published listing waits for review (`pending`) or was turned down (`rejected`).
-REVISION_PENDING, REVISION_REJECTED = "pending", "rejected"
 
 # Admin bundles across partners belong to the marketplace itself, not to one partner.
 PLATFORM_PARTNER_ID = "platform"
@@ -43,26 +36,6 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 EDIT_IN_PLACE = frozenset({DRAFT, REJECTED})
 EDIT_AS_REVISION = frozenset({PUBLISHED})
 
-SORTS = ("newest", "top_rated", "price_asc", "price_desc")
-
-CATEGORIES: tuple[tuple[str, str], ...] = (
-    ("analytics", "Analytics"),
-    ("communication", "Communication"),
-    ("customer-support", "Customer support"),
-    ("design", "Design"),
-    ("developer-tools", "Developer tools"),
-    ("finance", "Finance and accounting"),
-    ("hr", "HR and recruiting"),
-    ("marketing", "Marketing"),
-    ("productivity", "Productivity"),
-    ("project-management", "Project management"),
-    ("sales", "Sales and CRM"),
-    ("security", "Security and compliance"),
-)
-CATEGORY_IDS = tuple(c for c, _ in CATEGORIES)
-
-MAX_COMPONENTS = 10
-MIN_COMPONENTS = 2
 # Search prefixes are indexed up to this length; longer query words are keyed on their first
 # characters and checked in full against the row's search text.
 TERM_PREFIX_LENGTH = 3
@@ -283,7 +256,6 @@ def to_components(component_ids: list[str], found: dict[str, ComponentInfo]) -> 
 
 
 # --- revisions -----------------------------------------------------------------------------------
-REVIEWED_FIELDS = ("name", "slug", "summary", "description", "category", "tags", "price", "components", "split")
 
 
 def reviewable(content: Content, listing_type: str) -> dict[str, Any]:

@@ -18,20 +18,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from pynamodb.transactions import TransactWrite
-
 from chalicelib.audit.repository import audit_item
 from chalicelib.catalog import model
 from chalicelib.catalog import repository as repo
-from chalicelib.catalog.ops import Ops, final_index_of_update
 from chalicelib.catalog.repository import CatalogEntryItem, ListingItem, RevisionItem, SlugItem
 from chalicelib.core import clock
 from chalicelib.core.errors import Conflict, DomainError, InvalidState, NotFound, ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.core.money import Component, Money
 from chalicelib.db import keys
-from chalicelib.db.transact import transaction
-from chalicelib.http.auth import Principal
+from chalicelib.db.transact import Refusal, Transaction, transaction
+from chalicelib.core.identity import Principal
 
 LISTING_ID = re.compile(r"^lst_[0-9A-Z]{26}$")
 RETRIES = 4
@@ -50,13 +47,12 @@ def _retrying(attempt: Callable[[], Any]) -> Any:
     raise Conflict("The listing kept changing while this request tried to update it; try again.")
 
 
-def _on_failed(ops_holder: list[Ops], messages: dict[str, DomainError]) -> Callable[[list[int]], DomainError]:
-    """Map failed operation indexes to the domain error of the first labelled guard that failed."""
+def _on_failed(messages: dict[str, DomainError]) -> Callable[[Refusal], DomainError]:
+    """The domain error of the first labelled guard that failed; otherwise the listing raced us."""
 
-    def choose(indexes: list[int]) -> DomainError:
-        failed = ops_holder[0].labels_at(indexes) if ops_holder else set()
+    def choose(refusal: Refusal) -> DomainError:
         for label, error in messages.items():
-            if label in failed:
+            if refusal.has(label):
                 return error
         return _Raced("The listing changed; try again.")
 
@@ -75,30 +71,30 @@ def _copy(item: ListingItem) -> ListingItem:
     return ListingItem.from_raw_data(item.serialize())
 
 
-def _put_listing(ops: Ops, before: ListingItem, after: ListingItem) -> None:
+def _put_listing(tx: Transaction, before: ListingItem, after: ListingItem) -> None:
     """Write the next state of a listing row, refused if anything changed it since `before` was read."""
     after.rev = int(before.rev) + 1
-    ops.put(after, condition=ListingItem.rev == int(before.rev), label="rev")
+    tx.save(after, condition=ListingItem.rev == int(before.rev), label="rev")
 
 
-def _sync_projection(ops: Ops, before: ListingItem | None, after: ListingItem | None) -> None:
+def _sync_projection(tx: Transaction, before: ListingItem | None, after: ListingItem | None) -> None:
     """Make the catalog rows match `after` (None or not published = no rows), given they matched `before`."""
     shown_before = before if before is not None and before.status == model.PUBLISHED else None
     shown_after = after if after is not None and after.status == model.PUBLISHED else None
     for partition in repo.stale_partitions(shown_before, shown_after):
-        ops.delete(repo.entry_key(partition, (shown_before or shown_after).listing_id), label="entry")
+        tx.delete(repo.entry_key(partition, (shown_before or shown_after).listing_id), label="entry")
     if shown_after is not None:
         for row in repo.projection_rows(shown_after):
-            ops.put(row, label="entry")
+            tx.save(row, label="entry")
 
 
-def _partner_must_be_approved(ops: Ops, partner_id: str) -> None:
+def _partner_must_be_approved(tx: Transaction, partner_id: str) -> None:
     if partner_id == model.PLATFORM_PARTNER_ID:
         return
     from chalicelib.partners.repository import PartnerItem
 
-    ops.check(PartnerItem, keys.partner_pk(partner_id), keys.PROFILE_SK,
-              PartnerItem.status == "approved", label="partner")
+    tx.condition_check(PartnerItem, keys.partner_pk(partner_id), keys.PROFILE_SK,
+                       condition=PartnerItem.status == "approved", label="partner")
 
 
 def _set_index_keys(item: ListingItem, *, in_queue: bool) -> None:
@@ -225,18 +221,15 @@ def _new_listing_item(*, listing_id: str, partner_id: str, listing_type: str, co
 
 def _insert_listing(item: ListingItem, actor: Principal, action: str, *, reason: str | None = None) -> None:
     """Write a new listing with its slug claim (and its catalog rows if it is born published)."""
-    holder: list[Ops] = []
     taken = Conflict(f"The slug '{item.slug}' is already taken; choose another.",
                      [{"field": "slug", "message": "is already taken", "in": "body"}])
-    with transaction(on_condition_failed=_on_failed(holder, {"slug": taken})) as tx:
-        ops = Ops(tx)
-        holder.append(ops)
+    with transaction(on_condition_failed=_on_failed({"slug": taken})) as tx:
         item.rev = 1
-        ops.put(item, condition=ListingItem.pk.does_not_exist(), label="new")
-        ops.put(SlugItem(pk=keys.slug_pk(item.slug), sk=keys.SLUG_SK, slug=item.slug, listing_id=item.listing_id,
+        tx.save(item, condition=ListingItem.pk.does_not_exist(), label="new")
+        tx.save(SlugItem(pk=keys.slug_pk(item.slug), sk=keys.SLUG_SK, slug=item.slug, listing_id=item.listing_id,
                          partner_id=item.partner_id), condition=SlugItem.pk.does_not_exist(), label="slug")
-        _sync_projection(ops, None, item)
-        ops.put(_audit(actor, action, item.listing_id, reason=reason,
+        _sync_projection(tx, None, item)
+        tx.save(_audit(actor, action, item.listing_id, reason=reason,
                        data={"type": item.type, "name": item.name, "slug": item.slug}))
 
 
@@ -279,20 +272,17 @@ def _edit_in_place(user: Principal, partner, listing: ListingItem, changes: dict
     after.set_content(content, listing.type)
     after.status, after.updated_at = model.DRAFT, clock.now_iso()
     _set_index_keys(after, in_queue=False)
-    holder: list[Ops] = []
     taken = Conflict(f"The slug '{content.slug}' is already taken; choose another.",
                      [{"field": "slug", "message": "is already taken", "in": "body"}])
-    with transaction(on_condition_failed=_on_failed(holder, {"slug": taken})) as tx:
-        ops = Ops(tx)
-        holder.append(ops)
-        _put_listing(ops, listing, after)
+    with transaction(on_condition_failed=_on_failed({"slug": taken})) as tx:
+        _put_listing(tx, listing, after)
         if content.slug != listing.slug:
-            ops.delete(SlugItem(pk=keys.slug_pk(listing.slug), sk=keys.SLUG_SK),
+            tx.delete(SlugItem(pk=keys.slug_pk(listing.slug), sk=keys.SLUG_SK),
                        condition=SlugItem.listing_id == listing.listing_id, label="old-slug")
-            ops.put(SlugItem(pk=keys.slug_pk(content.slug), sk=keys.SLUG_SK, slug=content.slug,
+            tx.save(SlugItem(pk=keys.slug_pk(content.slug), sk=keys.SLUG_SK, slug=content.slug,
                              listing_id=listing.listing_id, partner_id=listing.partner_id),
                     condition=SlugItem.pk.does_not_exist(), label="slug")
-        ops.put(_audit(user, "listing.updated", listing.listing_id, data={"fields": sorted(changes)}))
+        tx.save(_audit(user, "listing.updated", listing.listing_id, data={"fields": sorted(changes)}))
     return _private_view(after, None)
 
 
@@ -321,14 +311,13 @@ def _propose_revision(user: Principal, listing: ListingItem, revision: RevisionI
         after.revision_status = model.REVISION_PENDING
     else:
         after.revision_status = None
-    with transaction(on_condition_failed=_on_failed([], {})) as tx:
-        ops = Ops(tx)
-        _put_listing(ops, listing, after)
+    with transaction(on_condition_failed=_on_failed({})) as tx:
+        _put_listing(tx, listing, after)
         if new_revision is not None:
-            ops.put(new_revision)
+            tx.save(new_revision)
         elif revision is not None:
-            ops.delete(revision)
-        ops.put(_audit(user, "listing.revision_proposed" if changed else "listing.revision_dropped",
+            tx.delete(revision)
+        tx.save(_audit(user, "listing.revision_proposed" if changed else "listing.revision_dropped",
                        listing.listing_id, data={"changes": changed}))
     return _private_view(after, new_revision)
 
@@ -356,17 +345,14 @@ def partner_action(*, user: Principal, listing_id: str, action: str) -> dict:
             after.revision_status = None
         _set_index_keys(after, in_queue=target == model.SUBMITTED)
         partner_check = InvalidState("Only approved partners can submit listings.")
-        holder: list[Ops] = []
-        with transaction(on_condition_failed=_on_failed(holder, {"partner": partner_check})) as tx:
-            ops = Ops(tx)
-            holder.append(ops)
-            _put_listing(ops, listing, after)
+        with transaction(on_condition_failed=_on_failed({"partner": partner_check})) as tx:
+            _put_listing(tx, listing, after)
             if action == "submit":
-                _partner_must_be_approved(ops, partner.partner_id)
+                _partner_must_be_approved(tx, partner.partner_id)
             if action == "unlist" and revision is not None:
-                ops.delete(revision)
-            _sync_projection(ops, listing, after)
-            ops.put(_audit(user, f"listing.{_past(action)}", listing_id, data={"from": listing.status, "to": target}))
+                tx.delete(revision)
+            _sync_projection(tx, listing, after)
+            tx.save(_audit(user, f"listing.{_past(action)}", listing_id, data={"from": listing.status, "to": target}))
         return _private_view(after, None if action == "unlist" else revision)
 
     return _retrying(attempt)
@@ -375,11 +361,10 @@ def partner_action(*, user: Principal, listing_id: str, action: str) -> dict:
 def _withdraw_revision(user: Principal, listing: ListingItem, revision: RevisionItem) -> dict:
     after = _copy(listing)
     after.revision_status, after.updated_at = None, clock.now_iso()
-    with transaction(on_condition_failed=_on_failed([], {})) as tx:
-        ops = Ops(tx)
-        _put_listing(ops, listing, after)
-        ops.delete(revision)
-        ops.put(_audit(user, "listing.revision_withdrawn", listing.listing_id))
+    with transaction(on_condition_failed=_on_failed({})) as tx:
+        _put_listing(tx, listing, after)
+        tx.delete(revision)
+        tx.save(_audit(user, "listing.revision_withdrawn", listing.listing_id))
     return _private_view(after, None)
 
 
@@ -419,18 +404,15 @@ def decide(*, admin: Principal, listing_id: str, action: str, reason: str | None
         elif action == "suspend":
             after.status_reason, after.revision_status = reason, None
         _set_index_keys(after, in_queue=False)
-        holder: list[Ops] = []
         partner_gone = InvalidState("The listing's partner is not approved; it cannot be published.")
-        with transaction(on_condition_failed=_on_failed(holder, {"partner": partner_gone})) as tx:
-            ops = Ops(tx)
-            holder.append(ops)
-            _put_listing(ops, listing, after)
+        with transaction(on_condition_failed=_on_failed({"partner": partner_gone})) as tx:
+            _put_listing(tx, listing, after)
             if action == "approve":
-                _partner_must_be_approved(ops, listing.partner_id)
+                _partner_must_be_approved(tx, listing.partner_id)
             if action == "suspend" and revision is not None:
-                ops.delete(revision)
-            _sync_projection(ops, listing, after)
-            ops.put(_audit(admin, f"listing.{_past(action)}", listing_id, reason=reason,
+                tx.delete(revision)
+            _sync_projection(tx, listing, after)
+            tx.save(_audit(admin, f"listing.{_past(action)}", listing_id, reason=reason,
                            data={"from": listing.status, "to": target, "version": int(after.version)}))
         return _private_view(after, None if action == "suspend" else revision)
 
@@ -464,19 +446,16 @@ def _decide_revision(admin: Principal, listing: ListingItem, revision: RevisionI
         kept_revision.status, kept_revision.rejection_reason, kept_revision.updated_at = (
             model.REVISION_REJECTED, reason, now)
         kept_revision.gsi1pk = kept_revision.gsi1sk = None
-    holder: list[Ops] = []
     partner_gone = InvalidState("The listing's partner is not approved; the revision cannot be published.")
-    with transaction(on_condition_failed=_on_failed(holder, {"partner": partner_gone})) as tx:
-        ops = Ops(tx)
-        holder.append(ops)
-        _put_listing(ops, listing, after)
+    with transaction(on_condition_failed=_on_failed({"partner": partner_gone})) as tx:
+        _put_listing(tx, listing, after)
         if action == "approve":
-            _partner_must_be_approved(ops, listing.partner_id)
-            ops.delete(revision)
-            _sync_projection(ops, listing, after)
+            _partner_must_be_approved(tx, listing.partner_id)
+            tx.delete(revision)
+            _sync_projection(tx, listing, after)
         else:
-            ops.put(kept_revision)
-        ops.put(_audit(admin, f"listing.revision_{_past(action)}", listing.listing_id, reason=reason,
+            tx.save(kept_revision)
+        tx.save(_audit(admin, f"listing.revision_{_past(action)}", listing.listing_id, reason=reason,
                        data={"changes": revision.changes, "version": int(after.version)}))
     return _private_view(after, kept_revision)
 
@@ -590,15 +569,14 @@ def get_listing_for_owner_check(listing_id: str) -> ListingRef | None:
 class RatingGuard:
     """Tells whether a failed transaction failed because the listing changed under the rating change."""
 
-    tx: TransactWrite
-    position: int
+    label: str
 
-    def failed(self, failed_indexes: Iterable[int]) -> bool:
-        return final_index_of_update(self.tx, self.position) in set(failed_indexes)
+    def failed(self, refusal: Refusal) -> bool:
+        return refusal.has(self.label)
 
 
 def add_rating_change(
-    tx: TransactWrite, ref: ListingRef, *, removed: int | None = None, added: int | None = None,
+    tx: Transaction, ref: ListingRef, *, removed: int | None = None, added: int | None = None,
 ) -> RatingGuard:
     """Add to `tx` every write that moves one review's stars in or out of the listing's rating.
 
@@ -610,7 +588,7 @@ def add_rating_change(
 
     Exact under concurrency: if anything wrote the listing since `ref` was read (another review, an
     admin decision), the condition fails and nothing in `tx` is written. Ask the returned guard
-    `guard.failed(indexes)` inside your `on_condition_failed`, and when it is true re-read the ref with
+    `guard.failed(refusal)` inside your `on_condition_failed`, and when it is true re-read the ref with
     `get_listing_for_owner_check` and try again (`write_with_rating_change` does exactly that).
     Adds at most 1 update + 40 puts to `tx`.
     """
@@ -618,18 +596,18 @@ def add_rating_change(
     item = ref.item
     actions = [getattr(ListingItem, name).set(value) for name, value in repo.rating_attributes(rating).items()]
     actions.append(ListingItem.rev.set(ref.rev + 1))
-    position = len(tx._update_items)  # noqa: SLF001 - see ops.final_index_of_update
-    tx.update(ListingItem(pk=item.pk, sk=item.sk), actions=actions, condition=ListingItem.rev == ref.rev)
+    label = f"rating:{ref.listing_id}"
+    tx.update(ListingItem(pk=item.pk, sk=item.sk), actions=actions, condition=ListingItem.rev == ref.rev, label=label)
     if ref.status == model.PUBLISHED:
         for row in repo.projection_rows(item, rating):
             tx.save(row)
-    return RatingGuard(tx, position)
+    return RatingGuard(label)
 
 
 def write_with_rating_change(
     listing_id: str, *, removed: int | None = None, added: int | None = None,
-    build: Callable[[TransactWrite, ListingRef], None],
-    on_condition_failed: Callable[[list[int]], DomainError] | None = None, attempts: int = 5,
+    build: Callable[[Transaction, ListingRef], None],
+    on_condition_failed: Callable[[Refusal], DomainError] | None = None, attempts: int = 5,
 ) -> ListingRef:
     """Run `build(tx, ref)` plus the rating change in one transaction, retrying when the listing raced.
 
@@ -643,11 +621,11 @@ def write_with_rating_change(
             raise NotFound("No such listing.")
         guard_box: list[RatingGuard] = []
 
-        def choose(indexes: list[int]) -> DomainError:
-            if guard_box and guard_box[0].failed(indexes):
+        def choose(refusal: Refusal) -> DomainError:
+            if guard_box and guard_box[0].failed(refusal):
                 return _Raced("The listing changed; retrying.")
             if on_condition_failed is not None:
-                return on_condition_failed(indexes)
+                return on_condition_failed(refusal)
             return Conflict("The resource was changed by another request; nothing was written.")
 
         try:

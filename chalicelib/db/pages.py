@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Generic, Iterable, TypeVar
 
-from chalicelib.http.cursors import decode_cursor, encode_cursor
+from chalicelib.db.cursors import decode_cursor, encode_cursor
 
 T = TypeVar("T")
 

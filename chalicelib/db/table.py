@@ -7,6 +7,8 @@ projected) so new access patterns need new key strings in `keys.py`, not new inf
 """
 from __future__ import annotations
 
+from typing import Iterable
+
 from pynamodb.attributes import DiscriminatorAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -79,3 +81,15 @@ def create_table(wait: bool = True) -> None:
     """Create the table if it does not exist (local stage and tests; AWS gets it from infra/)."""
     if not MarketItem.exists():
         MarketItem.create_table(wait=wait)
+
+
+def get_rows(key_pairs: Iterable[tuple[str, str]], *, consistent: bool = False) -> list[MarketItem]:
+    """Rows of any kind by (pk, sk), unique keys only, in one BatchGetItem per 100 keys.
+
+    Each row comes back as its own subclass (the discriminator), so one call can read the rows of
+    several aggregates; each aggregate's repository then picks out and maps its own.
+    """
+    unique = list(dict.fromkeys(key_pairs))
+    if not unique:
+        return []
+    return list(MarketItem.batch_get(unique, consistent_read=consistent))

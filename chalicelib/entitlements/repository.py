@@ -8,7 +8,7 @@ revokes only the rows its own line granted (a conditional delete). Other aggrega
 from __future__ import annotations
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.transactions import TransactWrite
+from chalicelib.db.transact import Transaction
 
 from chalicelib.db import keys
 from chalicelib.db.pages import Page, query_page
@@ -43,7 +43,7 @@ def _grants_of(line: OrderLine) -> list[tuple[str, str, str | None, str | None]]
     return [(line.listing_id, line.type, line.name, None)]
 
 
-def grant(tx: TransactWrite, order: Order, *, at: str) -> int:
+def grant(tx: Transaction, order: Order, *, at: str) -> int:
     """Add to `tx` the grants of every line of a paid order; returns how many rows it touches."""
     count = 0
     seen: set[str] = set()
@@ -68,7 +68,7 @@ def grant(tx: TransactWrite, order: Order, *, at: str) -> int:
     return count
 
 
-def revoke(tx: TransactWrite, order: Order, lines: tuple[OrderLine, ...], *, skip: frozenset[str] = frozenset()) -> list[str]:
+def revoke(tx: Transaction, order: Order, lines: tuple[OrderLine, ...], *, skip: frozenset[str] = frozenset()) -> list[str]:
     """Add to `tx` the deletion of the rows these lines granted; returns the listing ids, in tx order."""
     revoked: list[str] = []
     for line in lines:

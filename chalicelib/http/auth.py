@@ -7,37 +7,17 @@ cached across warm invocations. Signature, `exp`, `iss` and `aud` are always che
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import Settings, get_settings
 from chalicelib.core.errors import Forbidden, Unauthorized, UpstreamUnavailable
+from chalicelib.core.identity import Principal
 
 if TYPE_CHECKING:
     import jwt
 
-ROLES = ("admin", "finance")
-
 # PyJWT (and through it cryptography) costs ~70 ms to import: public routes never pay it.
 _jwks_clients: dict[str, "jwt.PyJWKClient"] = {}
-
-
-@dataclass(frozen=True)
-class Principal:
-    sub: str
-    email: str | None = None
-    groups: frozenset[str] = field(default_factory=frozenset)
-
-    @property
-    def is_admin(self) -> bool:
-        return "admin" in self.groups
-
-    @property
-    def is_finance(self) -> bool:
-        return "finance" in self.groups
-
-    def has_any(self, roles: tuple[str, ...]) -> bool:
-        return any(role in self.groups for role in roles)
 
 
 def _jwks_client(url: str) -> "jwt.PyJWKClient":

@@ -17,7 +17,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.config import get_settings
 from chalicelib.core.errors import DomainError, PayloadTooLarge, UpstreamUnavailable, ValidationFailed
-from chalicelib.http.auth import Principal, authenticate, require_roles
+from chalicelib.core.identity import Principal
+from chalicelib.http.auth import authenticate, require_roles
 from chalicelib.http.validation import coerce_query, validate
 
 log = logging.getLogger("marketplace")

@@ -5,7 +5,7 @@ from chalicelib.audit.repository import audit_item
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.db.transact import transaction
-from chalicelib.http.auth import Principal
+from chalicelib.core.identity import Principal
 from chalicelib.ledger import recorder
 from chalicelib.partners.service import require_partner
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalicelib.http.routing import Request, Router
 from chalicelib.ledger import adjustments, balances, statements
 from chalicelib.partners.service import partner_of
-from chalicelib.reports.csvexport import csv_response
+from chalicelib.http.responses import csv_response
 from chalicelib.schemas import ledger as schemas
 
 router = Router("ledger", tag="money")

@@ -16,11 +16,11 @@ from chalicelib.core.errors import BadCursor, ValidationFailed
 from chalicelib.core.money import format_decimal
 from chalicelib.db import keys
 from chalicelib.db.pages import Page, query_page
-from chalicelib.http.cursors import decode_cursor, encode_cursor
+from chalicelib.db.cursors import decode_cursor, encode_cursor
 from chalicelib.ledger.balances import balance_of, balance_rows
 from chalicelib.ledger.journal import BalanceDayItem, JournalItem, PostingItem
 from chalicelib.ledger.rules import partner_account
-from chalicelib.reports.csvexport import render, safe_text
+from chalicelib.core.csvformat import render, safe_text
 
 DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 3660

@@ -10,15 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
-PENDING_PAYMENT = "pending_payment"
-PAID = "paid"
-PARTIALLY_REFUNDED = "partially_refunded"
-REFUNDED = "refunded"
-FAILED = "failed"
-CANCELED = "canceled"
-DISPUTED = "disputed"
-
-STATUSES = (PENDING_PAYMENT, PAID, PARTIALLY_REFUNDED, REFUNDED, FAILED, CANCELED, DISPUTED)
+from chalicelib.core.vocabulary import (  # noqa: F401 - order statuses and limits, fixed by the contract
+    CANCELED, DISPUTED, FAILED, MAX_ORDER_LINES as MAX_LINES, ORDER_STATUSES as STATUSES, PAID, PARTIALLY_REFUNDED,
+    PENDING_PAYMENT, REFUNDED,
+)
 
 # A failed attempt is not the end: Stripe lets the customer retry the same PaymentIntent, so a later
 # success still pays the order. Nothing else may become paid.
@@ -28,7 +23,6 @@ CANCELABLE = frozenset({PENDING_PAYMENT, FAILED})
 REFUNDABLE = frozenset({PAID, PARTIALLY_REFUNDED})
 DISPUTABLE = frozenset({PAID, PARTIALLY_REFUNDED, REFUNDED})
 
-MAX_LINES = 20
 
 
 @dataclass(frozen=True)

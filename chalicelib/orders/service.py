@@ -26,10 +26,10 @@ from chalicelib.core.money import Component, split_bundle
 from chalicelib.db import keys
 from chalicelib.db.table import MarketItem
 from chalicelib.entitlements import repository as entitlements
-from chalicelib.http.auth import Principal
+from chalicelib.core.identity import Principal
 from chalicelib.orders import idempotency, model, money_seam, repository
 from chalicelib.orders.model import LinePart, Order, OrderLine, Refund
-from chalicelib.orders.tx import ConditionsFailed, keyed_transaction
+from chalicelib.db.transact import ConditionsFailed, transaction
 from chalicelib.payments import gateway as pay
 from chalicelib.payments.gateway import PaymentGateway, PaymentIntentView, RefundView
 
@@ -54,7 +54,7 @@ NO_HOOK: TxHook = _no_hook
 def _hook_only(hook: TxHook) -> None:
     """Commit the caller's rows alone (the event marker of an event that changes nothing)."""
     if hook is not _no_hook:
-        with keyed_transaction() as tx:
+        with transaction() as tx:
             hook(tx)
 
 
@@ -229,7 +229,7 @@ def place_order(*, user: Principal, body: dict, headers: dict[str, str],
 
     response = order_dict(order)
     try:
-        with keyed_transaction() as tx:
+        with transaction() as tx:
             repository.put_new(tx, order)
             tx.save(key.record(201, response), condition=idempotency.IdempotencyItem.pk.does_not_exist())
             tx.save(audit_item(actor=user.sub, actor_roles=user.groups, action="order.placed", entity_type="order",
@@ -298,7 +298,7 @@ def cancel_order(*, user: Principal, order_id: str, gateway: PaymentGateway | No
     at = clock.now_iso()
     changed = model.with_status(order, model.CANCELED, at=at, version=order.version + 1)
     try:
-        with keyed_transaction() as tx:
+        with transaction() as tx:
             repository.put_changed(tx, changed, read_version=order.version)
             tx.save(audit_item(actor=user.sub, actor_roles=user.groups, action="order.canceled",
                                entity_type="order", entity_id=order_id, at=at, data={"from": order.status}))
@@ -348,7 +348,7 @@ def sync_payment(order: Order, intent: PaymentIntentView, *, hook: TxHook = _no_
     if changed is None:
         _hook_only(hook)
         return order, outcome
-    with keyed_transaction() as tx:
+    with transaction() as tx:
         hook(tx)
         if changed is not None:
             repository.put_changed(tx, changed, read_version=order.version)
@@ -411,7 +411,7 @@ def record_stripe_refund(order: Order, stripe_refund: RefundView, *, actor: str,
     skip: set[str] = set()
     for _attempt in range(MAX_RETRIES):
         try:
-            with keyed_transaction() as tx:
+            with transaction() as tx:
                 hook(tx)
                 repository.put_changed(tx, after, read_version=order.version)
                 repository.put_refund(tx, refund)
@@ -499,7 +499,7 @@ def refund_order(*, actor: Principal, order_id: str, body: dict, headers: dict[s
     recorded = next((r for r in refunds if r.stripe_refund_id == stripe_refund.refund_id), None)
     response = {"refund": refund_dict(recorded, order.currency) if recorded else None, "order": order_dict(order)}
     try:
-        with keyed_transaction() as tx:
+        with transaction() as tx:
             tx.save(key.record(201, response), condition=idempotency.IdempotencyItem.pk.does_not_exist())
     except ConditionsFailed:
         replayed = idempotency.replay(idempotency.lookup(key), key)
@@ -539,7 +539,7 @@ def sync_dispute(order: Order, dispute, *, hook: TxHook = _no_hook) -> tuple[Ord
         status = before or model.PAID
     changed = replace(order, status=status, disputes=disputes, updated_at=at, version=order.version + 1,
                       status_before_dispute=before if status == model.DISPUTED else None)
-    with keyed_transaction() as tx:
+    with transaction() as tx:
         hook(tx)
         repository.put_changed(tx, changed, read_version=order.version)
         if recorded is None:

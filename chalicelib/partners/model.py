@@ -25,6 +25,32 @@ class CommissionEntry:
     set_by: str
 
 
+@dataclass(frozen=True)
+class Partner:
+    """A partner as every use case and response sees it (the repository maps rows to this)."""
+
+    partner_id: str
+    owner_sub: str
+    display_name: str
+    contact_email: str
+    country: str
+    website: str | None
+    status: str
+    status_reason: str | None
+    commission_history: tuple[CommissionEntry, ...]
+    payouts_enabled: bool
+    stripe_account_id: str | None
+    created_at: str
+    updated_at: str
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == APPROVED
+
+    def commission_bps(self, on: date, default_bps: int) -> int:
+        return commission_in_force(list(self.commission_history), on, default_bps)
+
+
 def next_status(action: str, current: str) -> str | None:
     """The status `action` leads to from `current`, or None when it is not allowed."""
     allowed_from, target = TRANSITIONS[action]

@@ -7,6 +7,7 @@ construction: it is written with `attribute_not_exists` in the same transaction 
 from __future__ import annotations
 
 from datetime import date
+from typing import Iterable
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 
@@ -14,8 +15,9 @@ from chalicelib.config import get_settings
 from chalicelib.core import clock
 from chalicelib.db import keys
 from chalicelib.db.pages import Page, query_page
-from chalicelib.db.table import MarketItem
-from chalicelib.partners.model import CommissionEntry, commission_in_force
+from chalicelib.db.table import MarketItem, get_rows
+from chalicelib.db.transact import Transaction
+from chalicelib.partners.model import APPROVED, CommissionEntry, Partner, commission_in_force
 
 
 class CommissionAttr(MapAttribute):
@@ -49,6 +51,15 @@ class PartnerItem(MarketItem, discriminator="Partner"):
     def commission_bps(self, on: date | None = None) -> int:
         return commission_in_force(
             self.commission_entries(), on or clock.today(), get_settings().default_commission_bps
+        )
+
+    def to_model(self) -> Partner:
+        return Partner(
+            partner_id=self.partner_id, owner_sub=self.owner_sub, display_name=self.display_name,
+            contact_email=self.contact_email, country=self.country, website=self.website, status=self.status,
+            status_reason=self.status_reason, commission_history=tuple(self.commission_entries()),
+            payouts_enabled=bool(self.payouts_enabled), stripe_account_id=self.stripe_account_id,
+            created_at=self.created_at, updated_at=self.updated_at,
         )
 
     def to_dict(self) -> dict:
@@ -104,3 +115,49 @@ def list_partners(*, status: str | None, limit: int, cursor: str | None, scope: 
         lambda size, start: PartnerItem.gsi2.query(keys.PARTNERS_ALL_PK, limit=size, last_evaluated_key=start),
         limit=limit, cursor=cursor, scope=scope, index="gsi2",
     )
+
+
+# --- what other aggregates use: models out, named operations in ------------------------------------
+def profile_key(partner_id: str) -> tuple[str, str]:
+    """The (pk, sk) of a partner's profile, for a caller that reads several aggregates' rows at once."""
+    return keys.partner_pk(partner_id), keys.PROFILE_SK
+
+
+def partners_among(rows: Iterable[MarketItem]) -> dict[str, Partner]:
+    """The partner profiles among rows of any kind (from `db.table.get_rows`), by partner id."""
+    return {row.partner_id: row.to_model() for row in rows if isinstance(row, PartnerItem)}
+
+
+def find_partner(partner_id: str) -> Partner | None:
+    row = get_partner(partner_id)
+    return row.to_model() if row is not None else None
+
+
+def load_partners(partner_ids: Iterable[str], *, consistent: bool = False) -> dict[str, Partner]:
+    """Several partners in one BatchGetItem (per 100), by id; unknown ids are absent."""
+    return partners_among(get_rows((profile_key(p) for p in partner_ids), consistent=consistent))
+
+
+def require_approved(tx: Transaction, partner_id: str, *, label: str = "partner") -> None:
+    """Make `tx` fail (under `label`) unless the partner is approved when it commits."""
+    tx.condition_check(PartnerItem, *profile_key(partner_id), condition=PartnerItem.status == APPROVED, label=label)
+
+
+def set_stripe_account(tx: Transaction, partner_id: str, account_id: str, *, at: str, label: str = "account") -> None:
+    """Record the partner's connected account, once: refused when it already has one."""
+    tx.update(PartnerItem(*profile_key(partner_id)),
+              actions=[PartnerItem.stripe_account_id.set(account_id), PartnerItem.updated_at.set(at)],
+              condition=PartnerItem.stripe_account_id.does_not_exist(), label=label)
+
+
+def set_payouts_enabled(tx: Transaction, partner_id: str, enabled: bool, *, at: str, account_id: str | None = None,
+                        was: bool | None = None, label: str = "payouts_enabled") -> None:
+    """Switch payouts on or off; guarded by the account id and the previous value when given."""
+    condition = PartnerItem.pk.exists()
+    if account_id is not None:
+        condition &= PartnerItem.stripe_account_id == account_id
+    if was is not None:
+        condition &= PartnerItem.payouts_enabled == was
+    tx.update(PartnerItem(*profile_key(partner_id)),
+              actions=[PartnerItem.payouts_enabled.set(enabled), PartnerItem.updated_at.set(at)],
+              condition=condition, label=label)

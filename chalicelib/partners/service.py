@@ -14,8 +14,8 @@ from chalicelib.core.errors import Conflict, InvalidState, NotFound, ValidationF
 from chalicelib.core.ids import new_id
 from chalicelib.db import keys
 from chalicelib.db.transact import transaction
-from chalicelib.http.auth import Principal
-from chalicelib.partners import model
+from chalicelib.core.identity import Principal
+from chalicelib.partners import events, model
 from chalicelib.partners.repository import (
     CommissionAttr, MembershipItem, PartnerItem, get_membership, get_partner, status_index_keys,
 )
@@ -112,10 +112,8 @@ def decide(*, admin: Principal, partner_id: str, action: str, reason: str | None
     partner.status, partner.status_reason, partner.updated_at = target, reason, now
     partner.gsi1pk = index["gsi1pk"]
     if target == model.SUSPENDED:
-        # A suspended partner's listings leave every catalog view (the catalog owns how).
-        from chalicelib.catalog.service import hide_partner_listings
-
-        hide_partner_listings(partner_id=partner_id, actor=admin)
+        # A suspended partner's listings leave every catalog view (the catalog subscribes; it owns how).
+        events.partner_suspended(partner_id=partner_id, actor=admin)
     return partner
 
 

@@ -6,13 +6,14 @@ idempotency key of ours (built from a business id), so a retried request never c
 The values returned are normalised: ids are strings, amounts integers of minor units, whatever the
 provider (Stripe, or localstripe with its older API shapes) answered.
 
-`get_gateway()` builds the process's gateway once per cold start; tests install a fake with `set_gateway`.
+`get_gateway()` builds the process's gateway once per cold start from the factory `chalicelib.bootstrap`
+provides; tests install a fake with `set_gateway`.
 """
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
 
 # PaymentIntent statuses, as Stripe names them.
 PI_SUCCEEDED = "succeeded"
@@ -93,22 +94,29 @@ class PaymentGateway(Protocol):
 
 
 _lock = threading.Lock()
+_factory: Callable[[], PaymentGateway] | None = None
 _gateway: PaymentGateway | None = None
 
 
+def provide(factory: Callable[[], PaymentGateway]) -> None:
+    """Say how this process builds its gateway (`bootstrap` does, once); built on first use."""
+    global _factory
+    _factory = factory
+
+
 def get_gateway() -> PaymentGateway:
-    """The gateway of this process: Stripe (or localstripe, by `STRIPE_API_BASE`) unless a test set one."""
+    """The gateway of this process: the one a test installed, else the one `bootstrap` provided."""
     global _gateway
     if _gateway is None:
         with _lock:
             if _gateway is None:
-                from chalicelib.payments.stripe_gateway import StripeGateway
-
-                _gateway = StripeGateway.from_settings()
+                if _factory is None:
+                    raise RuntimeError("No payment gateway: call chalicelib.bootstrap.configure() first.")
+                _gateway = _factory()
     return _gateway
 
 
 def set_gateway(gateway: PaymentGateway | None) -> None:
-    """Install a gateway (tests); None makes the next `get_gateway` build the real one again."""
+    """Install a gateway (tests); None makes the next `get_gateway` build the provided one again."""
     global _gateway
     _gateway = gateway

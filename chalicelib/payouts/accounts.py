@@ -12,7 +12,7 @@ from chalicelib.core import clock
 from chalicelib.core.errors import Conflict, InvalidState
 from chalicelib.db import keys
 from chalicelib.db.transact import transaction
-from chalicelib.http.auth import Principal
+from chalicelib.core.identity import Principal
 from chalicelib.partners.model import EDITABLE_STATES
 from chalicelib.partners.repository import PartnerItem, get_partner
 from chalicelib.partners.service import partner_of

@@ -1,7 +1,7 @@
-"""The Connect port: what payouts need from Stripe Connect, and which adapter a stage uses.
+"""The Connect port: what payouts need from Stripe Connect, in the marketplace's own words.
 
 `ConnectSandbox` (local stage, state in the local DynamoDB) and `StripeConnect` (AWS stages) both
-implement it; tests install fakes with `use_connect`. Errors are domain errors: `TransferRejected`
+implement it; `chalicelib.bootstrap` chooses one per stage and tests install fakes with `use_connect`. Errors are domain errors: `TransferRejected`
 means Stripe refused the transfer for good (the payout fails and the money returns to the balance);
 `UpstreamUnavailable` means we do not know (the payout stays pending and the next run retries it
 with the same idempotency key, so it is never sent twice).
@@ -9,7 +9,7 @@ with the same idempotency key, so it is never sent twice).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 
 from chalicelib.core.errors import DomainError
 
@@ -43,29 +43,29 @@ class ConnectGateway(Protocol):
 
 
 _override: ConnectGateway | None = None
+_factory: Callable[[], ConnectGateway] | None = None
 _default: ConnectGateway | None = None
 
 
+def provide(factory: Callable[[], ConnectGateway]) -> None:
+    """Say how this process builds its Connect adapter (`bootstrap` does, once); built on first use."""
+    global _factory, _default
+    _factory, _default = factory, None
+
+
 def use_connect(gateway: ConnectGateway | None) -> None:
-    """Install a gateway (tests, benchmarks); None goes back to the stage's adapter."""
+    """Install a gateway (tests, benchmarks); None goes back to the provided adapter."""
     global _override
     _override = gateway
 
 
 def connect_gateway() -> ConnectGateway:
-    """The stage's adapter, built on first use: the sandbox locally, Stripe elsewhere."""
+    """The installed gateway, else the stage's adapter that `bootstrap` provided, built on first use."""
     global _default
     if _override is not None:
         return _override
     if _default is None:
-        from chalicelib.config import get_settings
-
-        if get_settings().is_local:
-            from chalicelib.payouts.sandbox import ConnectSandbox
-
-            _default = ConnectSandbox()
-        else:
-            from chalicelib.payouts.stripe_connect import StripeConnect
-
-            _default = StripeConnect.from_settings()
+        if _factory is None:
+            raise RuntimeError("No Connect adapter: call chalicelib.bootstrap.configure() first.")
+        _default = _factory()
     return _default

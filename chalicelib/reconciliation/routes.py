@@ -6,7 +6,7 @@ from chalicelib.http.routing import Request, Router
 from chalicelib.ledger.statements import period
 from chalicelib.reconciliation import service
 from chalicelib.reconciliation.sources import stripe_listing
-from chalicelib.reports.csvexport import csv_response
+from chalicelib.http.responses import csv_response
 from chalicelib.schemas import reconciliation as schemas
 
 router = Router("reconciliation", tag="money")

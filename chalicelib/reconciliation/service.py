@@ -29,7 +29,7 @@ from chalicelib.ledger.journal import StripeRefItem
 from chalicelib.ledger.statements import Period
 from chalicelib.reconciliation import model
 from chalicelib.reconciliation.model import Discrepancy, LedgerRecord, StripeRecord
-from chalicelib.reports.csvexport import render, safe_text
+from chalicelib.core.csvformat import render, safe_text
 
 WRITE_BATCH = 25
 

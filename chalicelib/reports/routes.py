@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalicelib.http.routing import Request, Router
 from chalicelib.ledger.statements import period
 from chalicelib.reports import service
-from chalicelib.reports.csvexport import csv_response
+from chalicelib.http.responses import csv_response
 from chalicelib.schemas import reports as schemas
 
 router = Router("reports", tag="money")

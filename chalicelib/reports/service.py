@@ -13,12 +13,12 @@ from typing import Iterator
 from chalicelib.core.errors import BadCursor
 from chalicelib.core.money import SUPPORTED_CURRENCIES, format_decimal
 from chalicelib.db import keys
-from chalicelib.http.cursors import decode_cursor, encode_cursor
+from chalicelib.db.cursors import decode_cursor, encode_cursor
 from chalicelib.ledger.balances import balance_from_row
 from chalicelib.ledger.journal import BalanceItem
 from chalicelib.ledger.statements import Period, day_rows
 from chalicelib.partners.repository import PartnerItem
-from chalicelib.reports.csvexport import render, safe_text
+from chalicelib.core.csvformat import render, safe_text
 
 
 def partner_row(row, p: Period, names: dict[str, str]) -> dict:

@@ -11,15 +11,10 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from chalicelib.catalog.model import Rating
-
-VISIBLE, HIDDEN = "visible", "hidden"
-STATUSES = (VISIBLE, HIDDEN)
-
-NEWEST, HIGHEST, LOWEST = "newest", "highest", "lowest"
-SORTS = (NEWEST, HIGHEST, LOWEST)
-
-MIN_STARS, MAX_STARS = 1, 5
-TITLE_MAX, BODY_MAX, REPLY_MAX = 120, 5000, 5000
+from chalicelib.core.vocabulary import (  # noqa: F401 - review statuses, sorts and limits, fixed by the contract
+    BODY_MAX, HIDDEN, HIGHEST, LOWEST, MAX_STARS, MIN_STARS, NEWEST, REPLY_MAX, REVIEW_SORTS as SORTS,
+    REVIEW_STATUSES as STATUSES, TITLE_MAX, VISIBLE,
+)
 
 
 @dataclass(frozen=True)

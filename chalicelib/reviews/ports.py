@@ -7,7 +7,7 @@ cases read as plain steps and a test can see every dependency at a glance.
 """
 from __future__ import annotations
 
-from pynamodb.transactions import TransactWrite
+from chalicelib.db.transact import Transaction
 
 from chalicelib.catalog import model as catalog_model
 from chalicelib.catalog import service as catalog
@@ -40,7 +40,7 @@ def partner_of(sub: str) -> str | None:
     return membership.partner_id if membership else None
 
 
-def add_rating_change(tx: TransactWrite, listing: ListingRef, change: RatingChange) -> RatingGuard:
+def add_rating_change(tx: Transaction, listing: ListingRef, change: RatingChange) -> RatingGuard:
     """Add to `tx` the catalog's update of the listing's rating (and of its catalog cards).
 
     The catalog guards it with the listing's `rev` as read in `listing`; the returned guard says

@@ -22,8 +22,8 @@ from chalicelib.core.errors import Conflict, DomainError, Forbidden, InvalidStat
 from chalicelib.core.ids import new_id
 from chalicelib.db import keys
 from chalicelib.db.pages import Page
-from chalicelib.db.transact import transaction
-from chalicelib.http.auth import Principal
+from chalicelib.db.transact import Refusal, transaction
+from chalicelib.core.identity import Principal
 from chalicelib.reviews import model, ports
 from chalicelib.reviews.repository import (
     ReplyAttr, ReviewFlagItem, ReviewHandleItem, ReviewItem, flagged_queue, get_by_id, get_flag, get_review,
@@ -43,7 +43,7 @@ class _Retry(DomainError):
     code, status = "conflict", 409
 
 
-def _retry(_indexes: list[int]) -> DomainError:
+def _retry(_refusal: Refusal) -> DomainError:
     return _Retry("changed concurrently")
 
 
@@ -130,9 +130,9 @@ def create_review(*, user: Principal, listing_id: str, rating: int, title: str |
         )
         guards: list[ports.RatingGuard | None] = []
 
-        def failed(indexes: list[int]) -> DomainError:
+        def failed(refusal: Refusal) -> DomainError:
             # The listing moved under us: recompute. Otherwise our own row exists: a second review.
-            if guards and guards[0] is not None and guards[0].failed(indexes):
+            if guards and guards[0] is not None and guards[0].failed(refusal):
                 return _Retry("listing changed")
             return _already_reviewed()
 
@@ -232,7 +232,7 @@ def reply(*, user: Principal, review_id: str, body: str, edit: bool) -> ReviewIt
                           created_at=created_at, updated_at=now)
     guard = ReviewItem.reply.exists() if edit else ReviewItem.reply.does_not_exist()
 
-    def failed(_indexes: list[int]) -> DomainError:
+    def failed(_refusal: Refusal) -> DomainError:
         current = get_review(review.listing_id, review.author_sub)
         if current is None or current.review_id != review_id:
             return NotFound("No such review of your listings.")
@@ -263,7 +263,7 @@ def flag(*, user: Principal, review_id: str, reason: str) -> ReviewHandleItem:
         flagger_sub=user.sub, reason=reason, created_at=now,
     )
 
-    def failed(_indexes: list[int]) -> DomainError:
+    def failed(_refusal: Refusal) -> DomainError:
         # Either this user's flag landed first (a double click) or the review was hidden or deleted.
         return _already_flagged() if get_flag(review_id, user.sub) is not None else NotFound("No such review.")
 

@@ -1,20 +1,20 @@
 """Schemas of the catalog routes: listings, bundles, the review queue and the public catalog."""
 from __future__ import annotations
 
-from chalicelib.catalog import model
+from chalicelib.core import vocabulary as words
 from chalicelib.schemas.common import ID, MONEY, list_query, multi_line, page_of, reason_body, single_line
 
 NAME = single_line(80)
 SLUG = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}
 SUMMARY = single_line(200)
 DESCRIPTION = multi_line(5000)
-CATEGORY = {"type": "string", "enum": list(model.CATEGORY_IDS)}
+CATEGORY = {"type": "string", "enum": list(words.CATEGORY_IDS)}
 TAG = single_line(30)
 TAGS = {"type": "array", "maxItems": 10, "uniqueItems": True, "items": TAG}
-TYPE = {"type": "string", "enum": list(model.TYPES)}
-STATUS = {"type": "string", "enum": list(model.STATUSES)}
+TYPE = {"type": "string", "enum": list(words.TYPES)}
+STATUS = {"type": "string", "enum": list(words.STATUSES)}
 COMPONENTS = {
-    "type": "array", "minItems": model.MIN_COMPONENTS, "maxItems": model.MAX_COMPONENTS, "uniqueItems": True,
+    "type": "array", "minItems": words.MIN_COMPONENTS, "maxItems": words.MAX_COMPONENTS, "uniqueItems": True,
     "items": ID,
 }
 SPLIT = {
@@ -24,7 +24,7 @@ SPLIT = {
         {"type": "object", "additionalProperties": False, "required": ["method", "weights"],
          "properties": {
              "method": {"const": "weights"},
-             "weights": {"type": "object", "minProperties": 1, "maxProperties": model.MAX_COMPONENTS,
+             "weights": {"type": "object", "minProperties": 1, "maxProperties": words.MAX_COMPONENTS,
                          "propertyNames": ID,
                          "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 1_000_000}},
          }},
@@ -63,7 +63,7 @@ PARTNER_LIST_QUERY = list_query(status=STATUS)
 QUEUE_QUERY = list_query()
 CATALOG_QUERY = list_query(
     category=CATEGORY, type=TYPE, partner_id=ID, q=single_line(100),
-    sort={"type": "string", "enum": list(model.SORTS), "default": "newest"},
+    sort={"type": "string", "enum": list(words.SORTS), "default": "newest"},
 )
 
 RATING = {
@@ -99,11 +99,11 @@ PUBLIC_LISTING = {
 REVISION = {
     "type": ["object", "null"],
     "properties": {
-        "status": {"type": "string", "enum": [model.REVISION_PENDING, model.REVISION_REJECTED]},
+        "status": {"type": "string", "enum": [words.REVISION_PENDING, words.REVISION_REJECTED]},
         "rejection_reason": {"type": ["string", "null"]}, "base_version": {"type": "integer"},
         "submitted_at": {"type": "string"}, "updated_at": {"type": "string"},
         "changes": {"type": "array", "items": {"type": "object"}},
-        **{k: v for k, v in _LISTING_PROPS.items() if k in model.REVIEWED_FIELDS},
+        **{k: v for k, v in _LISTING_PROPS.items() if k in words.REVIEWED_FIELDS},
     },
 }
 PRIVATE_LISTING = {

@@ -1,7 +1,7 @@
 """Schemas of checkout: orders, refunds, entitlements and the Stripe webhook's answer."""
 from __future__ import annotations
 
-from chalicelib.orders.model import MAX_LINES, STATUSES
+from chalicelib.core.vocabulary import MAX_ORDER_LINES as MAX_LINES, ORDER_STATUSES as STATUSES
 from chalicelib.schemas.common import ID, MONEY, REASON, list_query, page_of
 
 ORDER_BODY = {

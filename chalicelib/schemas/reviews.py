@@ -5,10 +5,10 @@ breaks and tabs, and any other control character is refused (`single_line` / `mu
 """
 from __future__ import annotations
 
-from chalicelib.reviews import model
+from chalicelib.core import vocabulary as words
 from chalicelib.schemas.common import REASON, list_query, multi_line, page_of, reason_body, single_line
 
-STARS = {"type": "integer", "minimum": model.MIN_STARS, "maximum": model.MAX_STARS}
+STARS = {"type": "integer", "minimum": words.MIN_STARS, "maximum": words.MAX_STARS}
 
 REVIEW_BODY = {
     "type": "object",
@@ -16,18 +16,18 @@ REVIEW_BODY = {
     "required": ["rating"],
     "properties": {
         "rating": STARS,
-        "title": single_line(model.TITLE_MAX),
-        "body": multi_line(model.BODY_MAX),
+        "title": single_line(words.TITLE_MAX),
+        "body": multi_line(words.BODY_MAX),
     },
 }
 
-LIST_QUERY = list_query(sort={"type": "string", "enum": list(model.SORTS), "default": model.NEWEST})
+LIST_QUERY = list_query(sort={"type": "string", "enum": list(words.REVIEW_SORTS), "default": words.NEWEST})
 
 REPLY_BODY = {
     "type": "object",
     "additionalProperties": False,
     "required": ["body"],
-    "properties": {"body": multi_line(model.REPLY_MAX)},
+    "properties": {"body": multi_line(words.REPLY_MAX)},
 }
 
 FLAG_BODY = reason_body()
@@ -55,7 +55,7 @@ REVIEW = {
         "reply": {"anyOf": [REPLY, {"type": "null"}]},
         "created_at": {"type": "string"}, "updated_at": {"type": "string"}, "edited": {"type": "boolean"},
         # Only to the author and to admins:
-        "status": {"type": "string", "enum": list(model.STATUSES)},
+        "status": {"type": "string", "enum": list(words.REVIEW_STATUSES)},
         "hidden_reason": _TEXT_OR_NULL, "hidden_at": _TEXT_OR_NULL,
     },
 }

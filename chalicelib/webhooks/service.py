@@ -21,7 +21,7 @@ from chalicelib.core.errors import ValidationFailed
 from chalicelib.db import keys
 from chalicelib.orders import repository as orders
 from chalicelib.orders import service as checkout
-from chalicelib.orders.tx import ConditionsFailed, keyed_transaction
+from chalicelib.db.transact import ConditionsFailed, transaction
 from chalicelib.payments import gateway as pay
 from chalicelib.payments.gateway import PaymentGateway
 from chalicelib.secrets import get_stripe_secrets
@@ -70,7 +70,7 @@ class _Marker:
 
     def save_alone(self) -> None:
         try:
-            with keyed_transaction() as tx:
+            with transaction() as tx:
                 self(tx)
         except ConditionsFailed:
             pass
@@ -170,7 +170,7 @@ def on_account_updated(event: dict, gateway: PaymentGateway) -> str:
         keys.stripe_account_status_pk(account_id), keys.STRIPE_ACCOUNT_STATUS_SK, account_id=account_id,
         partner_id=partner_id, event_created=created, updated_at=now, **flags)
     try:
-        with keyed_transaction() as tx:
+        with transaction() as tx:
             marker(tx)
             tx.save(status, condition=repository.StripeAccountStatusItem.pk.does_not_exist()
                     | (repository.StripeAccountStatusItem.event_created <= created))

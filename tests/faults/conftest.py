@@ -56,7 +56,7 @@ def earned_partner(ddb, stub, stripe_connect):
     """A partner with a Connect account (payouts enabled) and 8000 of net sales, 15 days old."""
     from chalicelib.core import clock
     from chalicelib.db.transact import transaction
-    from chalicelib.http.auth import Principal
+    from chalicelib.core.identity import Principal
     from chalicelib.ledger import recorder
     from chalicelib.partners import service as partners
     from chalicelib.payouts import accounts

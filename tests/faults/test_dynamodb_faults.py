@@ -279,7 +279,7 @@ def sandbox_api(client):
 
     from chalicelib.core import clock
     from chalicelib.db.transact import transaction
-    from chalicelib.http.auth import Principal
+    from chalicelib.core.identity import Principal
     from chalicelib.ledger import recorder
     from chalicelib.partners import service as partners
     from chalicelib.payouts import accounts

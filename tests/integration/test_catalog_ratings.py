@@ -9,7 +9,7 @@ from chalicelib.catalog.repository import ListingItem, RevisionItem, projection_
 from chalicelib.core.errors import Conflict
 from chalicelib.db.table import MarketItem
 from chalicelib.db.transact import transaction
-from chalicelib.http.auth import Principal
+from chalicelib.core.identity import Principal
 from chalicelib.partners import service as partners
 from tests.api.test_catalog_builders import _fast_moto_transactions  # noqa: F401 - autouse
 

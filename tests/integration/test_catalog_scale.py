@@ -22,7 +22,7 @@ from chalicelib.catalog.service import _new_listing_item, public_listing
 from chalicelib.core.money import Money
 from chalicelib.db import keys
 from chalicelib.db.table import MarketItem
-from chalicelib.http.auth import Principal
+from chalicelib.core.identity import Principal
 from chalicelib.partners.repository import PartnerItem
 from tests import ddb_calls
 

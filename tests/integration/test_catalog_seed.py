@@ -31,7 +31,7 @@ def test_seed_builds_a_living_catalog_and_is_idempotent(ddb):
 
 
 def test_seed_publishes_through_partners_it_is_given(ddb):
-    from chalicelib.http.auth import Principal
+    from chalicelib.core.identity import Principal
     from chalicelib.partners import service as partners
 
     admin = Principal("admin", groups=frozenset({"admin"}))

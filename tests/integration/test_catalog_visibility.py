@@ -6,7 +6,7 @@ import pytest
 from chalicelib.catalog import service
 from chalicelib.catalog.browse import browse
 from chalicelib.core.errors import InvalidState, NotFound
-from chalicelib.http.auth import Principal
+from chalicelib.core.identity import Principal
 from chalicelib.partners import service as partners
 from chalicelib.partners.repository import PartnerItem, get_partner
 from tests.api.test_catalog_builders import _fast_moto_transactions  # noqa: F401 - autouse

@@ -8,7 +8,7 @@ import pytest
 from chalicelib.db import keys
 from chalicelib.orders import model, repository
 from chalicelib.orders.model import LinePart, Order, OrderLine, Refund
-from chalicelib.orders.tx import ConditionsFailed, keyed_transaction
+from chalicelib.db.transact import ConditionsFailed, transaction
 
 
 def make(order_id="ord_r1", sub="carol", created="2026-11-22T10:00:00.000Z", pi="pi_r1") -> Order:
@@ -20,7 +20,7 @@ def make(order_id="ord_r1", sub="carol", created="2026-11-22T10:00:00.000Z", pi=
 
 def test_round_trip_and_lookup_by_payment_intent(ddb):
     order = make()
-    with keyed_transaction() as tx:
+    with transaction() as tx:
         repository.put_new(tx, order)
     assert repository.get(order.order_id) == order
     assert repository.by_payment_intent("pi_r1") == order
@@ -29,40 +29,40 @@ def test_round_trip_and_lookup_by_payment_intent(ddb):
 
 def test_a_write_from_a_stale_read_is_refused_naming_the_order_row(ddb):
     order = make()
-    with keyed_transaction() as tx:
+    with transaction() as tx:
         repository.put_new(tx, order)
     paid = replace(order, status=model.PAID, version=1)
-    with keyed_transaction() as tx:
+    with transaction() as tx:
         repository.put_changed(tx, paid, read_version=0)
     with pytest.raises(ConditionsFailed) as caught:
-        with keyed_transaction() as tx:
+        with transaction() as tx:
             repository.put_changed(tx, replace(order, status=model.FAILED, version=1), read_version=0)
     assert caught.value.hit(keys.order_pk(order.order_id), keys.ORDER_SK)
     assert repository.get(order.order_id).status == model.PAID
     with pytest.raises(ConditionsFailed):
-        with keyed_transaction() as tx:
+        with transaction() as tx:
             repository.put_new(tx, order)
 
 
 def test_refunds_are_read_with_their_order_and_a_stripe_refund_counts_once(ddb):
     order = make()
     refund = Refund("ref_1", order.order_id, 500, {"L1": 500}, "re_1", "asked", "2026-11-22T11:00:00.000Z", "admin")
-    with keyed_transaction() as tx:
+    with transaction() as tx:
         repository.put_new(tx, order)
         repository.put_refund(tx, refund)
     found, refunds = repository.get_with_refunds(order.order_id)
     assert found == order and refunds == [refund]
     with pytest.raises(ConditionsFailed) as caught:
-        with keyed_transaction() as tx:
+        with transaction() as tx:
             repository.put_refund(tx, replace(refund, refund_id="ref_2"))
     assert caught.value.hit(keys.stripe_refund_pk("re_1"))
 
 
 def test_customer_lists_are_newest_first_and_separate(ddb):
     for n, created in enumerate(["2026-11-20T10:00:00.000Z", "2026-11-22T10:00:00.000Z", "2026-11-21T10:00:00.000Z"]):
-        with keyed_transaction() as tx:
+        with transaction() as tx:
             repository.put_new(tx, make(f"ord_l{n}", created=created, pi=f"pi_l{n}"))
-    with keyed_transaction() as tx:
+    with transaction() as tx:
         repository.put_new(tx, make("ord_other", sub="dave", pi="pi_o"))
     page = repository.list_for_customer("carol", limit=10, cursor=None, scope="t")
     assert [i.order_id for i in page.items] == ["ord_l1", "ord_l2", "ord_l0"]

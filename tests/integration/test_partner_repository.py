@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.core.errors import Conflict, InvalidState
-from chalicelib.http.auth import Principal
+from chalicelib.core.identity import Principal
 from chalicelib.partners import repository, service
 from tests import ddb_calls
 

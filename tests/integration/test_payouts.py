@@ -8,7 +8,7 @@ import pytest
 from chalicelib.core import clock
 from chalicelib.db import keys
 from chalicelib.db.transact import transaction
-from chalicelib.http.auth import Principal
+from chalicelib.core.identity import Principal
 from chalicelib.ledger import recorder
 from chalicelib.ledger.balances import balance_of
 from chalicelib.ledger.journal import JournalItem, PostingItem

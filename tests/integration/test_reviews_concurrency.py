@@ -22,7 +22,7 @@ from chalicelib.catalog import service as catalog
 from chalicelib.catalog.model import Rating
 from chalicelib.core.errors import DomainError
 from chalicelib.db.table import MarketItem, create_table
-from chalicelib.http.auth import Principal
+from chalicelib.core.identity import Principal
 from chalicelib.reviews import service
 from chalicelib.reviews.model import recount
 from chalicelib.reviews.repository import all_reviews_of

@@ -18,7 +18,7 @@ from chalicelib.catalog import service as catalog
 from chalicelib.core.errors import Conflict, Forbidden, InvalidState, NotFound
 from chalicelib.db import keys
 from chalicelib.db.table import MarketItem, create_table
-from chalicelib.http.auth import Principal
+from chalicelib.core.identity import Principal
 from chalicelib.reviews import model, service
 from chalicelib.reviews.model import Counted, recount
 from chalicelib.reviews.repository import all_reviews_of, list_visible

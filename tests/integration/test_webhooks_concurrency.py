@@ -24,7 +24,7 @@ from chalicelib.core.errors import DomainError
 from chalicelib.db import keys
 from chalicelib.orders import model, repository
 from chalicelib.orders.model import LinePart, Order, OrderLine
-from chalicelib.orders.tx import keyed_transaction
+from chalicelib.db.transact import transaction
 from chalicelib.payments.fake_gateway import FakeGateway
 from chalicelib.webhooks import service as webhooks
 from tests.checkout_factories import signed_event, use_test_secrets
@@ -69,7 +69,7 @@ def test_each_order_is_paid_once_and_each_entitlement_exists_once(serialised_dyn
     orders = [_pending_order(gateway, n) for n in range(ORDERS)]
     # moto copies the whole table for every transaction: store the orders in two rather than fifty.
     for start in range(0, ORDERS, 25):
-        with keyed_transaction() as tx:
+        with transaction() as tx:
             for order in orders[start:start + 25]:
                 repository.put_new(tx, order)
     deliveries = []

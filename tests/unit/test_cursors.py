@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.core.errors import BadCursor
-from chalicelib.http.cursors import decode_cursor, encode_cursor
+from chalicelib.db.cursors import decode_cursor, encode_cursor
 
 POSITION = {"pk": {"S": "PARTNERS#pending"}, "sk": {"S": "2026-11-22T10:00:00.000Z#ptn_1"}}
 

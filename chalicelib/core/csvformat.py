@@ -9,8 +9,6 @@ import csv
 import io
 from typing import Iterable, Sequence
 
-from chalice import Response
-
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -27,9 +25,3 @@ def render(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     for row in rows:
         writer.writerow(row)
     return out.getvalue()
-
-
-def csv_response(text: str, filename: str) -> Response:
-    return Response(body=text, status_code=200, headers={
-        "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{filename}"',
-    })

@@ -1,0 +1,49 @@
+"""The composition root: which adapter each port uses in this stage, and who reacts to whose change.
+
+Ports (`payments.gateway`, `payouts.gateway`) and announcements (`partners.events`) never choose or
+import their implementations; this module does, once per process, for `app.py`, the scripts and the
+tests. Adapters are built lazily on first use, so a cold start that never talks to Stripe never imports
+the SDK. Tests install fakes with the ports' own `set_gateway` / `use_connect` after `configure()`.
+"""
+from __future__ import annotations
+
+from chalicelib.config import get_settings
+from chalicelib.partners import events as partner_events
+from chalicelib.payments import gateway as payment_port
+from chalicelib.payouts import gateway as connect_port
+
+_configured = False
+
+
+def _stripe_payments() -> payment_port.PaymentGateway:
+    from chalicelib.payments.stripe_gateway import StripeGateway
+
+    return StripeGateway.from_settings()
+
+
+def _connect_for_stage() -> connect_port.ConnectGateway:
+    """The sandbox locally (state in the local DynamoDB), Stripe Connect in AWS stages."""
+    if get_settings().is_local:
+        from chalicelib.payouts.sandbox import ConnectSandbox
+
+        return ConnectSandbox()
+    from chalicelib.payouts.stripe_connect import StripeConnect
+
+    return StripeConnect.from_settings()
+
+
+def _hide_listings_of_suspended_partner(*, partner_id, actor) -> object:
+    from chalicelib.catalog.service import hide_partner_listings
+
+    return hide_partner_listings(partner_id=partner_id, actor=actor)
+
+
+def configure() -> None:
+    """Wire the ports and reactions for this process; safe to call more than once."""
+    global _configured
+    if _configured:
+        return
+    payment_port.provide(_stripe_payments)
+    connect_port.provide(_connect_for_stage)
+    partner_events.when_suspended(_hide_listings_of_suspended_partner)
+    _configured = True
