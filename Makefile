@@ -30,7 +30,7 @@ package: $(STAMP)
 	$(PY) scripts/package.py --stage $(STAGE)
 
 ## make bench: cold start, warm latency (each over a floor measured in the same run), DynamoDB cost per route,
-## catalog page cost at 100 and 10,000 listings, payout-run and reconciliation scale (README "Performance")
+## catalog page cost at 100 and 10,000 listings, payout-run and reconciliation scale (docs/performance.md)
 bench: $(STAMP)
 	@echo "== machine: $$(date -u '+%Y-%m-%d %H:%M UTC'), $$(nproc) CPUs, $$($(PY) --version)"; free -h; uptime
 	$(PY) bench/bench_cold.py

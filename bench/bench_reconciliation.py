@@ -32,7 +32,7 @@ class GeneratedListing:
         self.n, self.created, self.prefix = n, created, prefix
 
     def payments(self, gte, lt):
-        from chalicelib.reconciliation.model import PAYMENT, StripeRecord
+        from chalicelib.payouts.gateway import PAYMENT, StripeRecord
 
         for start in range(0, self.n, PAGE):
             yield [StripeRecord(PAYMENT, f"{self.prefix}{i:07d}", 1000, "usd", "succeeded", self.created)

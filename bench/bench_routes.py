@@ -22,12 +22,11 @@ def main() -> None:
     from app import app
     from bench.route_costs import table, walk
     from chalicelib.db.table import MarketItem, create_table
-    from chalicelib.payments.fake_gateway import FakeGateway
     from chalicelib.payments.gateway import set_gateway
     from chalicelib.secrets import StripeSecrets
     from chalicelib.webhooks import service as webhooks
-    from tests.api.helpers import Api
-    from tests.checkout_factories import STRIPE_KEY, WEBHOOK_SECRET
+    from tests.factories import STRIPE_KEY, WEBHOOK_SECRET, Api
+    from tests.fakes import FakeGateway
 
     with mock_aws():
         MarketItem._connection = None

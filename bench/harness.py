@@ -121,11 +121,11 @@ def seed_catalog(count: int) -> dict:
 
     from chalicelib.catalog import model
     from chalicelib.catalog import repository as repo
-    from chalicelib.catalog.service import _new_listing_item
+    from chalicelib.catalog.repository import new_listing_item
     from chalicelib.core.money import Money
     from chalicelib.db import keys
     from chalicelib.db.table import MarketItem, create_table
-    from chalicelib.http.auth import Principal
+    from chalicelib.core.identity import Principal
     from chalicelib.partners.repository import PartnerItem
 
     create_table()
@@ -140,9 +140,9 @@ def seed_catalog(count: int) -> dict:
             description="Measures the catalog.", tags=("bench", "widget"), category=model.CATEGORY_IDS[n % 4],
             price=Money(1000 + n, "usd"),
         )
-        item = _new_listing_item(listing_id=listing_id(n), partner_id=PARTNER_IDS[n % len(PARTNER_IDS)],
-                                 listing_type=model.APP, content=content, status=model.PUBLISHED,
-                                 actor=Principal("bench"))
+        item = new_listing_item(listing_id=listing_id(n), partner_id=PARTNER_IDS[n % len(PARTNER_IDS)],
+                                listing_type=model.APP, content=content, status=model.PUBLISHED,
+                                actor=Principal("bench"))
         item.published_at = f"2026-01-01T00:00:00.000Z{n:06d}"
         rows.extend(repo.serialized_published_listing(item))
     client = boto3.client("dynamodb")

@@ -13,8 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from tests import ddb_calls
-from tests.api.helpers import ADMIN, FINANCE, Api, approved_partner
-from tests.checkout_factories import pay_with_fake, place_order, published_app, refund
+from tests.factories import ADMIN, FINANCE, Api, approved_partner, pay, place_order, publish_app, request_refund
 
 
 @dataclass
@@ -72,7 +71,7 @@ def walk(api: Api, gateway) -> list[RouteCost]:
     m.measure("GET /admin/review-queue", lambda: api.get("/admin/review-queue", **ADMIN))
     m.measure("POST /admin/listings/{id}/approve", lambda: api.post(f"/admin/listings/{lid}/approve", {}, **ADMIN))
     for _ in range(3):
-        published_app(api, partner_sub)
+        publish_app(api, partner_sub)
     m.measure("GET /partner/listings", lambda: api.get("/partner/listings", sub=partner_sub))
     m.measure("GET /listings (catalog page)", lambda: api.get("/listings?limit=20"))
     m.measure("GET /listings?category=&sort=price_asc", lambda: api.get("/listings?category=analytics&sort=price_asc"))
@@ -85,15 +84,15 @@ def walk(api: Api, gateway) -> list[RouteCost]:
     oid = order["order_id"]
     m.measure("GET /orders/{id}", lambda: api.get(f"/orders/{oid}", sub=customer))
     m.measure("GET /orders", lambda: api.get("/orders", sub=customer))
-    m.measure("POST /webhooks/stripe (payment_intent.succeeded)", lambda: pay_with_fake(api, gateway, order))
+    m.measure("POST /webhooks/stripe (payment_intent.succeeded)", lambda: pay(api, gateway, order))
     m.measure("GET /me/entitlements", lambda: api.get("/me/entitlements", sub=customer))
     m.measure("GET /me/entitlements/{id}", lambda: api.get(f"/me/entitlements/{lid}", sub=customer))
     m.measure("POST /listings/{id}/reviews", lambda: api.post(
         f"/listings/{lid}/reviews", {"rating": 4, "title": "Solid"}, sub=customer), expect=201)
     m.measure("GET /listings/{id}/reviews", lambda: api.get(f"/listings/{lid}/reviews"))
     m.measure("GET /listings/{id}/reviews/mine", lambda: api.get(f"/listings/{lid}/reviews/mine", sub=customer))
-    m.measure("POST /admin/orders/{id}/refunds", lambda: refund(api, oid, {"amount": 500, "reason": "goodwill"}),
-              expect=201)
+    m.measure("POST /admin/orders/{id}/refunds",
+              lambda: request_refund(api, oid, {"amount": 500, "reason": "goodwill"}), expect=201)
     m.measure("GET /partner/balance", lambda: api.get("/partner/balance", sub=partner_sub))
     m.measure("GET /partner/statement", lambda: api.get("/partner/statement", sub=partner_sub))
     m.measure("GET /partner/payouts", lambda: api.get("/partner/payouts", sub=partner_sub))

@@ -1,9 +1,10 @@
 """The composition root: which adapter each port uses in this stage, and who reacts to whose change.
 
-Ports (`payments.gateway`, `payouts.gateway`) and announcements (`partners.events`) never choose or
-import their implementations; this module does, once per process, for `app.py`, the scripts and the
-tests. Adapters are built lazily on first use, so a cold start that never talks to Stripe never imports
-the SDK. Tests install fakes with the ports' own `set_gateway` / `use_connect` after `configure()`.
+Ports (`payments.gateway`, `payouts.gateway`, `reconciliation.sources`) and announcements
+(`partners.events`) never choose or import their implementations; this module does, once per process,
+for `app.py`, the scripts and the tests. Adapters are built lazily on first use, so a cold start that
+never talks to Stripe never imports the SDK. Tests install fakes with the ports' own `set_gateway` /
+`use_connect` / `use_listing` after `configure()`.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from chalicelib.config import get_settings
 from chalicelib.partners import events as partner_events
 from chalicelib.payments import gateway as payment_port
 from chalicelib.payouts import gateway as connect_port
+from chalicelib.reconciliation import sources as listing_port
 
 _configured = False
 
@@ -32,8 +34,19 @@ def _connect_for_stage() -> connect_port.ConnectGateway:
     return StripeConnect.from_settings()
 
 
+def _listing_for_stage() -> listing_port.StripeListing:
+    """Stripe's lists in AWS stages; locally localstripe (no `created` filter there) plus the Connect sandbox."""
+    from chalicelib.payouts.stripe_connect import StripeConnect
+
+    if get_settings().is_local:
+        from chalicelib.payouts.sandbox import ConnectSandbox, LocalListing
+
+        return LocalListing(StripeConnect.from_settings(created_filter=False), ConnectSandbox())
+    return StripeConnect.from_settings()
+
+
 def _hide_listings_of_suspended_partner(*, partner_id, actor) -> object:
-    from chalicelib.catalog.service import hide_partner_listings
+    from chalicelib.catalog.lifecycle import hide_partner_listings
 
     return hide_partner_listings(partner_id=partner_id, actor=actor)
 
@@ -45,5 +58,6 @@ def configure() -> None:
         return
     payment_port.provide(_stripe_payments)
     connect_port.provide(_connect_for_stage)
+    listing_port.provide(_listing_for_stage)
     partner_events.when_suspended(_hide_listings_of_suspended_partner)
     _configured = True

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chalicelib import bootstrap  # noqa: E402
 from chalicelib.catalog import repository as catalog_repo  # noqa: E402
-from chalicelib.catalog import service as catalog  # noqa: E402
+from chalicelib.catalog import decisions, lifecycle  # noqa: E402
 from chalicelib.core import clock  # noqa: E402
 from chalicelib.core.identity import Principal  # noqa: E402
 from chalicelib.partners import repository as partner_repo  # noqa: E402
@@ -119,13 +119,13 @@ def _existing(slug: str) -> str | None:
 def _publish(owner: Principal, body: dict) -> str:
     listing_id = _existing(body["slug"])
     if listing_id is None:
-        listing_id = catalog.create_listing(user=owner, body=body)["listing_id"]
+        listing_id = lifecycle.create_listing(user=owner, body=body)["listing_id"]
     status = catalog_repo.get_listing(listing_id).status
     if status == "draft":
-        catalog.partner_action(user=owner, listing_id=listing_id, action="submit")
+        lifecycle.partner_action(user=owner, listing_id=listing_id, action="submit")
         status = "submitted"
     if status == "submitted":
-        catalog.decide(admin=SEED_ADMIN, listing_id=listing_id, action="approve", reason="demo data")
+        decisions.decide(admin=SEED_ADMIN, listing_id=listing_id, action="approve", reason="demo data")
     return listing_id
 
 
@@ -163,7 +163,7 @@ def seed(partners: dict[str, str] | None = None, now: datetime | None = None) ->
         if existing is None:
             component_ids = [listings[p] for p in parts]
             weights = {listing_id: weight for listing_id, weight in zip(component_ids, (3, 2, 2, 1))}
-            existing = catalog.create_admin_bundle(admin=SEED_ADMIN, body={
+            existing = decisions.create_admin_bundle(admin=SEED_ADMIN, body={
                 "slug": slug, "name": name, "category": category, "tags": tags, "summary": summary,
                 "price": {"amount": amount, "currency": currency}, "components": component_ids,
                 "split": {**split, "weights": weights},

@@ -1,4 +1,5 @@
-"""Shared fixtures: a moto-backed table per test, the Chalice test client, tokens, and the Scan guard."""
+"""Shared fixtures: a moto-backed table per test, the Chalice test client, tokens, the Scan guard, the fake
+Stripe (`fake_gateway`) and the `api` over them. Builders are in tests/factories.py, fakes in tests/fakes.py."""
 from __future__ import annotations
 
 import os
@@ -72,3 +73,25 @@ def make_token(sub: str, groups: list[str] | None = None, email: str | None = No
 @pytest.fixture
 def token():
     return make_token
+
+
+@pytest.fixture
+def fake_gateway(monkeypatch):
+    """A `tests.fakes.FakeGateway` installed as the process's gateway, with the webhook secret configured."""
+    from chalicelib.payments.gateway import set_gateway
+    from tests.factories import use_test_secrets
+    from tests.fakes import FakeGateway
+
+    use_test_secrets(monkeypatch)
+    gateway = FakeGateway()
+    set_gateway(gateway)
+    yield gateway
+    set_gateway(None)
+
+
+@pytest.fixture
+def api(client, fake_gateway):
+    """The API as a customer, partner or admin calls it (`tests.factories.Api`), Stripe being the fake."""
+    from tests.factories import Api
+
+    return Api(client)

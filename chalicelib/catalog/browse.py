@@ -15,7 +15,7 @@ from pynamodb.expressions.condition import Condition
 
 from chalicelib.catalog import model
 from chalicelib.catalog.repository import CatalogEntryItem
-from chalicelib.catalog.service import entry_cards
+from chalicelib.catalog.queries import entry_cards
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.db import keys
 from chalicelib.db.pages import index_keys, position_of

@@ -287,3 +287,17 @@ def slugify(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
     slug = _SLUG_CHARS.sub("-", ascii_name).strip("-")[:60].strip("-")
     return slug or "listing"
+
+
+_LISTING_ID = re.compile(r"^lst_[0-9A-Z]{26}$")
+_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def is_listing_id(value: object) -> bool:
+    """Whether `value` can be a listing id at all (anything else is unknown without a read)."""
+    return isinstance(value, str) and _LISTING_ID.match(value) is not None
+
+
+def is_slug(value: str) -> bool:
+    """Whether `value` can be a slug (lower-case ASCII words joined by single hyphens, at most 80 chars)."""
+    return _SLUG.match(value) is not None and len(value) <= 80

@@ -1,6 +1,6 @@
-"""Catalog rows in the single table, the row builders for them, and the queries that read them.
+"""Catalog rows in the single table: their builders, the guarded writes and the queries that read them.
 
-Rows (README "Catalog" has the access-pattern table):
+Rows (docs/architecture.md has the access-pattern table):
 - `LISTING#<id>/LISTING` (ListingItem): the live version of a listing (or its draft before it was
   first published), its status, counters and timestamps. gsi2 `PLISTINGS#<partner>` and gsi3
   `PLISTINGS#<partner>#<status>` serve the partner's own lists; gsi1 `REVIEWQ` holds it while submitted.
@@ -19,10 +19,13 @@ from typing import Any, Iterable
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.catalog import model
+from chalicelib.core import clock
+from chalicelib.core.identity import Principal
 from chalicelib.core.money import Component, Money
 from chalicelib.db import keys
 from chalicelib.db.pages import Page, query_page
-from chalicelib.db.table import MarketItem
+from chalicelib.db.table import MarketItem, get_rows
+from chalicelib.db.transact import Transaction
 
 
 class ContentAttrs:
@@ -107,24 +110,6 @@ class ListingItem(ContentAttrs, RatingAttrs, MarketItem, discriminator="Listing"
     submitted_at = UnicodeAttribute(null=True)
     published_at = UnicodeAttribute(null=True)  # first publication: the `newest` order
 
-    def to_dict(self, *, partner_name: str | None = None, private: bool = False) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "listing_id": self.listing_id, "partner_id": self.partner_id, "type": self.type,
-            **self.content().to_dict(), "status": self.status, "version": int(self.version),
-            "rating": self.rating().to_dict(),
-            "created_at": self.created_at, "updated_at": self.updated_at, "published_at": self.published_at,
-        }
-        if partner_name is not None:
-            out["partner_name"] = partner_name
-        if self.type == model.BUNDLE:
-            out.update(self.content().bundle_dict())
-        if private:
-            out.update({
-                "rejection_reason": self.rejection_reason, "status_reason": self.status_reason,
-                "submitted_at": self.submitted_at, "revision_status": self.revision_status,
-            })
-        return out
-
 
 class RevisionItem(ContentAttrs, MarketItem, discriminator="ListingRevision"):
     listing_id = UnicodeAttribute()
@@ -136,16 +121,6 @@ class RevisionItem(ContentAttrs, MarketItem, discriminator="ListingRevision"):
     changes = JSONAttribute(default=list)
     submitted_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {
-            "status": self.status, "rejection_reason": self.rejection_reason,
-            "base_version": int(self.base_version), "submitted_at": self.submitted_at,
-            "updated_at": self.updated_at, "changes": self.changes or [], **self.content().to_dict(),
-        }
-        if self.type == model.BUNDLE:
-            out.update(self.content().bundle_dict())
-        return out
 
 
 class SlugItem(MarketItem, discriminator="Slug"):
@@ -198,6 +173,88 @@ def listing_index_keys(item: ListingItem, status: str, *, in_queue: bool) -> dic
     }
 
 
+# --- new rows ------------------------------------------------------------------------------------
+def listing_key(listing_id: str) -> tuple[str, str]:
+    return keys.listing_pk(listing_id), keys.LISTING_SK
+
+
+def set_index_keys(item: ListingItem, *, in_queue: bool) -> None:
+    """Point the row's gsi keys at its current status (and at the review queue while `in_queue`)."""
+    for name, value in listing_index_keys(item, item.status, in_queue=in_queue).items():
+        setattr(item, name, value)
+
+
+def new_listing_item(*, listing_id: str, partner_id: str, listing_type: str, content: model.Content, status: str,
+                     actor: Principal) -> ListingItem:
+    """The row of a new listing at version 1 with no ratings (published now when born published)."""
+    now = clock.now_iso()
+    item = ListingItem(
+        pk=keys.listing_pk(listing_id), sk=keys.LISTING_SK, listing_id=listing_id, partner_id=partner_id,
+        type=listing_type, status=status, version=1, rev=0, created_by=actor.sub, created_at=now, updated_at=now,
+        **content_attributes(content, listing_type), **rating_attributes(model.Rating()),
+    )
+    if status == model.PUBLISHED:
+        item.published_at = item.submitted_at = now
+    set_index_keys(item, in_queue=False)
+    return item
+
+
+def new_revision_item(listing: ListingItem, proposed: model.Content, *, changes: list[dict], submitted_at: str,
+                      now: str) -> RevisionItem:
+    """A pending revision of a published listing, waiting in the review queue since `submitted_at`."""
+    return RevisionItem(
+        pk=keys.listing_pk(listing.listing_id), sk=keys.REVISION_SK, listing_id=listing.listing_id,
+        partner_id=listing.partner_id, type=listing.type, status=model.REVISION_PENDING,
+        base_version=int(listing.version), changes=changes, submitted_at=submitted_at, updated_at=now,
+        gsi1pk=keys.REVIEW_QUEUE_PK, gsi1sk=keys.created_sk(submitted_at, listing.listing_id),
+        **content_attributes(proposed, listing.type),
+    )
+
+
+def rejected_revision(revision: RevisionItem, *, reason: str | None, now: str) -> RevisionItem:
+    """A copy of a revision marked rejected and taken out of the review queue (the partner still sees it)."""
+    kept = RevisionItem.from_raw_data(revision.serialize())
+    kept.status, kept.rejection_reason, kept.updated_at = model.REVISION_REJECTED, reason, now
+    kept.gsi1pk = kept.gsi1sk = None
+    return kept
+
+
+def slug_claim(slug: str, *, listing_id: str, partner_id: str) -> SlugItem:
+    return SlugItem(pk=keys.slug_pk(slug), sk=keys.SLUG_SK, slug=slug, listing_id=listing_id, partner_id=partner_id)
+
+
+# --- conditional writes: the guards every change relies on ---------------------------------------
+def insert_listing(tx: Transaction, item: ListingItem) -> None:
+    """Write a new listing row, refused (label `new`) if the id is somehow taken."""
+    item.rev = 1
+    tx.save(item, condition=ListingItem.pk.does_not_exist(), label="new")
+
+
+def put_listing(tx: Transaction, before: ListingItem, after: ListingItem) -> None:
+    """Write the next state of a listing row, refused (label `rev`) if anything changed it since `before`."""
+    after.rev = int(before.rev) + 1
+    tx.save(after, condition=ListingItem.rev == int(before.rev), label="rev")
+
+
+def claim_slug(tx: Transaction, slug: str, *, listing_id: str, partner_id: str) -> None:
+    """Claim a slug for a listing, refused (label `slug`) when another listing holds it."""
+    tx.save(slug_claim(slug, listing_id=listing_id, partner_id=partner_id),
+            condition=SlugItem.pk.does_not_exist(), label="slug")
+
+
+def release_slug(tx: Transaction, slug: str, *, listing_id: str) -> None:
+    """Give up a listing's slug claim, refused (label `old-slug`) unless the listing still holds it."""
+    tx.delete(SlugItem(pk=keys.slug_pk(slug), sk=keys.SLUG_SK), condition=SlugItem.listing_id == listing_id,
+              label="old-slug")
+
+
+def update_rating(tx: Transaction, item: ListingItem, rating: model.Rating, *, rev: int, label: str) -> None:
+    """SET the listing row's rating counters, refused (under `label`) unless its `rev` is still `rev`."""
+    actions = [getattr(ListingItem, name).set(value) for name, value in rating_attributes(rating).items()]
+    actions.append(ListingItem.rev.set(rev + 1))
+    tx.update(ListingItem(pk=item.pk, sk=item.sk), actions=actions, condition=ListingItem.rev == rev, label=label)
+
+
 # --- projection rows -----------------------------------------------------------------------------
 def projection_partitions(item: ListingItem) -> list[str]:
     """Every catalog partition a published listing's card lives in."""
@@ -235,8 +292,7 @@ def serialized_projection(item: ListingItem, rating: model.Rating | None = None)
 
 def serialized_published_listing(item: ListingItem) -> list[dict[str, Any]]:
     """Every row of a published listing (listing, slug claim, catalog cards), for bulk loading and seeds."""
-    slug = SlugItem(pk=keys.slug_pk(item.slug), sk=keys.SLUG_SK, slug=item.slug, listing_id=item.listing_id,
-                    partner_id=item.partner_id)
+    slug = slug_claim(item.slug, listing_id=item.listing_id, partner_id=item.partner_id)
     return [item.serialize(), slug.serialize(), *serialized_projection(item)]
 
 
@@ -255,7 +311,7 @@ def entry_key(partition: str, listing_id: str) -> CatalogEntryItem:
 # --- reads ---------------------------------------------------------------------------------------
 def get_listing(listing_id: str) -> ListingItem | None:
     try:
-        return ListingItem.get(keys.listing_pk(listing_id), keys.LISTING_SK)
+        return ListingItem.get(*listing_key(listing_id))
     except ListingItem.DoesNotExist:
         return None
 
@@ -278,17 +334,17 @@ def get_slug(slug: str) -> SlugItem | None:
         return None
 
 
-def batch_get(key_pairs: Iterable[tuple[str, str]]) -> list[MarketItem]:
-    """Rows of any kind by (pk, sk), in one BatchGetItem per 100 keys (pynamodb retries unprocessed keys)."""
-    unique = list(dict.fromkeys(key_pairs))
-    if not unique:
-        return []
-    return list(MarketItem.batch_get(unique))
-
-
 def batch_get_listings(listing_ids: Iterable[str]) -> dict[str, ListingItem]:
-    rows = batch_get((keys.listing_pk(i), keys.LISTING_SK) for i in listing_ids)
+    """Listing rows by id, in one BatchGetItem per 100 ids; unknown ids are absent."""
+    rows = get_rows(listing_key(i) for i in listing_ids)
     return {r.listing_id: r for r in rows if isinstance(r, ListingItem)}
+
+
+def get_listing_and(listing_id: str, others: Iterable[tuple[str, str]]) -> tuple[ListingItem | None, list[MarketItem]]:
+    """A listing row and other rows of any kind (say, its partner's profile) in one BatchGetItem."""
+    rows = get_rows([listing_key(listing_id), *others])
+    listing = next((r for r in rows if isinstance(r, ListingItem)), None)
+    return listing, rows
 
 
 def list_partner_listings(

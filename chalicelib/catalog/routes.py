@@ -1,7 +1,7 @@
 """Catalog routes: a partner's listings, the admin review queue and decisions, and the public catalog."""
 from __future__ import annotations
 
-from chalicelib.catalog import browse, service
+from chalicelib.catalog import browse, decisions, lifecycle, queries
 from chalicelib.http.routing import PUBLIC, Request, Router
 from chalicelib.schemas import catalog as schemas
 
@@ -15,7 +15,7 @@ ADMIN = ("admin",)
     body=schemas.CREATE_BODY, status=201, response=schemas.PRIVATE_LISTING, errors=(404, 409),
 )
 def create_listing(req: Request) -> dict:
-    return service.create_listing(user=req.user, body=req.body)
+    return lifecycle.create_listing(user=req.user, body=req.body)
 
 
 @router.route(
@@ -23,7 +23,7 @@ def create_listing(req: Request) -> dict:
     query=schemas.PARTNER_LIST_QUERY, response=schemas.PRIVATE_PAGE, errors=(404,),
 )
 def list_my_listings(req: Request) -> dict:
-    return service.list_mine(
+    return lifecycle.list_mine(
         user=req.user, status=req.query.get("status"), limit=req.query.get("limit", 20),
         cursor=req.query.get("cursor"),
     )
@@ -34,7 +34,7 @@ def list_my_listings(req: Request) -> dict:
     response=schemas.PRIVATE_LISTING, errors=(404,),
 )
 def get_my_listing(req: Request) -> dict:
-    return service.get_mine(user=req.user, listing_id=req.params["listing_id"])
+    return lifecycle.get_mine(user=req.user, listing_id=req.params["listing_id"])
 
 
 @router.route(
@@ -43,12 +43,12 @@ def get_my_listing(req: Request) -> dict:
     body=schemas.UPDATE_BODY, response=schemas.PRIVATE_LISTING, errors=(404, 409),
 )
 def update_my_listing(req: Request) -> dict:
-    return service.update_listing(user=req.user, listing_id=req.params["listing_id"], changes=req.body)
+    return lifecycle.update_listing(user=req.user, listing_id=req.params["listing_id"], changes=req.body)
 
 
 def _partner_action(action: str, summary: str) -> None:
     def handler(req: Request) -> dict:
-        return service.partner_action(user=req.user, listing_id=req.params["listing_id"], action=action)
+        return lifecycle.partner_action(user=req.user, listing_id=req.params["listing_id"], action=action)
 
     handler.__name__ = f"{action}_my_listing"
     router.route(
@@ -68,7 +68,7 @@ _partner_action("unlist", "Take a published listing out of the catalog")
     auth=ADMIN, query=schemas.QUEUE_QUERY, response=schemas.QUEUE_PAGE,
 )
 def review_queue(req: Request) -> dict:
-    return service.review_queue(limit=req.query.get("limit", 20), cursor=req.query.get("cursor"))
+    return decisions.review_queue(limit=req.query.get("limit", 20), cursor=req.query.get("cursor"))
 
 
 @router.route(
@@ -76,7 +76,7 @@ def review_queue(req: Request) -> dict:
     response=schemas.PRIVATE_LISTING, errors=(404,),
 )
 def get_listing_as_admin(req: Request) -> dict:
-    return service.get_listing_admin(listing_id=req.params["listing_id"])
+    return decisions.get_listing_admin(listing_id=req.params["listing_id"])
 
 
 @router.route(
@@ -85,7 +85,7 @@ def get_listing_as_admin(req: Request) -> dict:
     body=schemas.EMPTY_OR_REASON, response=schemas.PRIVATE_LISTING, errors=(404, 409),
 )
 def approve_listing(req: Request) -> dict:
-    return service.decide(admin=req.user, listing_id=req.params["listing_id"], action="approve",
+    return decisions.decide(admin=req.user, listing_id=req.params["listing_id"], action="approve",
                           reason=req.body.get("reason"))
 
 
@@ -95,7 +95,7 @@ def approve_listing(req: Request) -> dict:
     response=schemas.PRIVATE_LISTING, errors=(404, 409),
 )
 def reject_listing(req: Request) -> dict:
-    return service.decide(admin=req.user, listing_id=req.params["listing_id"], action="reject",
+    return decisions.decide(admin=req.user, listing_id=req.params["listing_id"], action="reject",
                           reason=req.body["reason"])
 
 
@@ -104,7 +104,7 @@ def reject_listing(req: Request) -> dict:
     auth=ADMIN, body=schemas.REASON_BODY, response=schemas.PRIVATE_LISTING, errors=(404, 409),
 )
 def suspend_listing(req: Request) -> dict:
-    return service.decide(admin=req.user, listing_id=req.params["listing_id"], action="suspend",
+    return decisions.decide(admin=req.user, listing_id=req.params["listing_id"], action="suspend",
                           reason=req.body["reason"])
 
 
@@ -113,13 +113,13 @@ def suspend_listing(req: Request) -> dict:
     auth=ADMIN, body=schemas.ADMIN_BUNDLE_BODY, status=201, response=schemas.PRIVATE_LISTING, errors=(409,),
 )
 def create_admin_bundle(req: Request) -> dict:
-    return service.create_admin_bundle(admin=req.user, body=req.body)
+    return decisions.create_admin_bundle(admin=req.user, body=req.body)
 
 
 # --- public ----------------------------------------------------------------------------------------
 @router.route("/categories", "GET", summary="The catalog's categories", auth=PUBLIC, response=schemas.CATEGORIES)
 def list_categories(req: Request) -> dict:
-    return {"items": service.categories()}
+    return {"items": queries.categories()}
 
 
 @router.route(
@@ -139,4 +139,4 @@ def browse_listings(req: Request) -> dict:
     auth=PUBLIC, response=schemas.PUBLIC_LISTING, errors=(404,),
 )
 def get_public_listing(req: Request) -> dict:
-    return service.public_listing(req.params["listing_id"])
+    return queries.public_listing(req.params["listing_id"])

@@ -1,7 +1,7 @@
 """Key builders for the single table: the only place key strings are made.
 
 Every entity lives in one table under `pk`/`sk`, and reaches the generic overloaded indexes
-`gsi1`..`gsi3` through `gsiNpk`/`gsiNsk`. Each function here names an access pattern; the README's
+`gsi1`..`gsi3` through `gsiNpk`/`gsiNsk`. Each function here names an access pattern; docs/architecture.md's
 access-pattern table lists which route uses which.
 """
 from __future__ import annotations

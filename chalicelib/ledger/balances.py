@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Iterator
 
 from chalicelib.config import get_settings
 from chalicelib.core import clock
@@ -68,6 +69,13 @@ def balance_rows(partner_id: str) -> list:
     return list(BalanceItem.query(
         keys.partner_pk(partner_id), BalanceItem.sk.startswith(keys.balance_sk("")), consistent_read=True,
     ))
+
+
+def currency_balance_rows(currency: str, *, after_partner: str | None = None,
+                          page_size: int | None = None) -> Iterator[BalanceItem]:
+    """Every partner's balance row in `currency`, in partner id order (gsi1), after `after_partner` if given."""
+    condition = BalanceItem.gsi1sk > after_partner if after_partner is not None else None
+    return BalanceItem.gsi1.query(keys.balances_pk(currency), condition, page_size=page_size)
 
 
 def partner_balances(partner_id: str, *, today: date | None = None) -> dict[str, Balance]:

@@ -14,6 +14,8 @@ Rows are append-only: headers and postings are never updated or deleted; correct
 """
 from __future__ import annotations
 
+from typing import Iterable, Iterator
+
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.db import keys
@@ -184,3 +186,24 @@ def add_stripe_ref(tx, *, stripe_id: str, kind: str, amount: int, currency: str,
         stripe_id=stripe_id, ref_kind=kind, amount=amount, currency=currency, status=status, txn_id=txn_id,
         at=at, entity_id=entity_id,
     ), condition=StripeRefItem.pk.does_not_exist())
+
+
+# --- what reconciliation reads: the ledger's Stripe references ---------------------------------------
+def stripe_refs(stripe_ids: Iterable[str]) -> dict[str, StripeRefItem]:
+    """The ledger's references of these Stripe ids (one BatchGetItem per 100), by id; unknown ids are absent."""
+    found = StripeRefItem.batch_get([(keys.stripe_ref_pk(i), keys.STRIPE_REF_SK) for i in set(stripe_ids)])
+    return {item.stripe_id: item for item in found}
+
+
+def stripe_ref_pages(lo: str, hi: str, *, size: int = 100) -> Iterator[list[StripeRefItem]]:
+    """The references recorded between `lo` and `hi` (gsi1 sort keys), one Query page at a time."""
+    start = None
+    while True:
+        result = StripeRefItem.gsi1.query(keys.STRIPE_REFS_PK, StripeRefItem.gsi1sk.between(lo, hi),
+                                          limit=size, last_evaluated_key=start)
+        page = list(result)
+        if page:
+            yield page
+        start = result.last_evaluated_key
+        if not start:
+            return

@@ -12,7 +12,7 @@ Accounts (signed amounts: positive = debit, negative = credit; every entry sums 
 - `partner:<id>:<cur>`           what the marketplace owes a partner (liability; balance = -sum)
 - `platform:payouts_in_transit:<cur>`  payouts debited from a partner but not yet confirmed by Stripe
 - `platform:disputes:<cur>`      money Stripe withholds while a dispute is open
-- `platform:dispute_losses:<cur>` disputes lost (the platform bears them; see README)
+- `platform:dispute_losses:<cur>` disputes lost (the platform bears them; see docs/money.md)
 - `platform:adjustments:<cur>`   manual corrections by finance
 """
 from __future__ import annotations

@@ -7,9 +7,13 @@ these frozen numbers, never the live catalog. Nothing here touches storage, Stri
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass, field, replace
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
+from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.money import Component, split_bundle
 from chalicelib.core.vocabulary import (  # noqa: F401 - order statuses and limits, fixed by the contract
     CANCELED, DISPUTED, FAILED, MAX_ORDER_LINES as MAX_LINES, ORDER_STATUSES as STATUSES, PAID, PARTIALLY_REFUNDED,
     PENDING_PAYMENT, REFUNDED,
@@ -23,6 +27,10 @@ CANCELABLE = frozenset({PENDING_PAYMENT, FAILED})
 REFUNDABLE = frozenset({PAID, PARTIALLY_REFUNDED})
 DISPUTABLE = frozenset({PAID, PARTIALLY_REFUNDED, REFUNDED})
 
+PUBLISHED = "published"
+TRANSACTION_LIMIT = 100  # DynamoDB's TransactWriteItems maximum
+# A refund's line allocation travels in its Stripe metadata as `line_<line_id>: <amount>`.
+ALLOC_PREFIX = "line_"
 
 
 @dataclass(frozen=True)
@@ -159,3 +167,107 @@ def granted_listings(order: Order) -> dict[str, str]:
 def with_status(order: Order, status: str, *, at: str, **changes) -> Order:
     return replace(order, status=status, updated_at=at, **changes)
 
+
+def deterministic_id(prefix: str, *parts: str) -> str:
+    """An id derived from a caller's idempotency key: two racing retries build the same order (or refund)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+    return f"{prefix}_" + base64.b32encode(digest).decode("ascii")[:26]
+
+
+# --- placing an order ------------------------------------------------------------------------------
+def grants_of_listing(listing: Any) -> list[str]:
+    """The listings buying `listing` entitles to: itself and, for a bundle, each of its apps."""
+    return [listing.listing_id, *(c.listing_id for c in listing.components)]
+
+
+def sellers_of(listings: Iterable[Any]) -> set[str]:
+    """Every partner whose app is among `listings` (a bundle's components included)."""
+    return {p for listing in listings for p in (listing.partner_id, *(c.partner_id for c in listing.components))}
+
+
+def validate_items(listing_ids: list[str], live: Mapping[str, Any]) -> tuple[str, list]:
+    """The order's currency and its listings, or a 400 naming each unusable item."""
+    problems = []
+    listings = []
+    for index, listing_id in enumerate(listing_ids):
+        listing = live.get(listing_id)
+        if listing is None or listing.status != PUBLISHED:
+            problems.append({"field": f"items.{index}.listing_id", "in": "body",
+                             "message": f"{listing_id} is not a published listing"})
+        else:
+            listings.append(listing)
+    if problems:
+        raise ValidationFailed("Some items cannot be ordered.", problems)
+    currencies = sorted({listing.price.currency for listing in listings})
+    if len(currencies) > 1:
+        raise ValidationFailed("All items of an order must be priced in one currency.", [
+            {"field": "items", "in": "body", "message": f"mixes currencies {', '.join(currencies)}"}])
+    # A listing may reach the order twice: an app and a bundle holding it, or two bundles sharing an app.
+    seen: dict[str, str] = {}
+    for listing in listings:
+        for granted in grants_of_listing(listing):
+            if granted in seen:
+                raise ValidationFailed("An app would be bought twice in this order.", [
+                    {"field": "items", "in": "body",
+                     "message": f"{granted} is in both {seen[granted]} and {listing.listing_id}"}])
+            seen[granted] = listing.listing_id
+    return currencies[0], listings
+
+
+def build_lines(listings: list, commission_bps: Mapping[str, int]) -> tuple[OrderLine, ...]:
+    """Freeze each listing's price, split (bundles) and its partners' commission rates into order lines."""
+    def bps(partner_id: str) -> int:
+        if partner_id not in commission_bps:
+            raise ValidationFailed(f"The seller {partner_id} of an item no longer exists.")
+        return commission_bps[partner_id]
+
+    lines = []
+    for number, listing in enumerate(listings, start=1):
+        price = listing.price.amount
+        if listing.type == "bundle":
+            comps = [Component(c.listing_id, c.partner_id, c.list_price) for c in listing.components]
+            parts = tuple(LinePart(p.listing_id, p.partner_id, p.amount, bps(p.partner_id))
+                          for p in split_bundle(price, comps, dict(listing.split or {"method": "pro_rata"})))
+        else:
+            parts = (LinePart(listing.listing_id, listing.partner_id, price, bps(listing.partner_id)),)
+        lines.append(OrderLine(f"L{number}", listing.listing_id, listing.type, listing.name, price, parts))
+    return tuple(lines)
+
+
+def fits_one_transaction(lines: tuple[OrderLine, ...]) -> None:
+    """Paying (or refunding) an order is one transaction of at most 100 rows: refuse orders that cannot fit.
+
+    Rows: the order, the event marker or idempotency record, the audit record, the refund and its guard,
+    one entitlement per granted listing, and the ledger's 6 + 3 per partner.
+    """
+    grants = sum(len(line.grants) for line in lines)
+    partners = len({p.partner_id for line in lines for p in line.parts})
+    if grants + 3 * partners + 12 > TRANSACTION_LIMIT:
+        raise ValidationFailed("This order is too large to be paid in one step; split it into smaller orders.", [
+            {"field": "items", "in": "body", "message": f"grants {grants} listings from {partners} partners"}])
+
+
+def new_order(*, order_id: str, customer_sub: str, currency: str, lines: tuple[OrderLine, ...], at: str) -> Order:
+    """A fresh order awaiting its payment (the caller marks a free one paid at once)."""
+    return Order(order_id=order_id, customer_sub=customer_sub, currency=currency, total=order_total(lines),
+                 status=PENDING_PAYMENT, lines=lines, payment_intent_id=None, created_at=at, updated_at=at)
+
+
+# --- refunds ---------------------------------------------------------------------------------------
+def allocation_metadata(line_amounts: dict[str, int]) -> dict[str, str]:
+    """A refund's line allocation as Stripe metadata, so its webhook counts it with the same split."""
+    return {f"{ALLOC_PREFIX}{line_id}": str(amount) for line_id, amount in line_amounts.items()}
+
+
+def allocation_from(metadata: dict[str, str], order: Order, amount: int) -> dict[str, int] | None:
+    """The allocation a refund of ours carried, if it still fits the order; else None (spread it)."""
+    alloc = {k[len(ALLOC_PREFIX):]: int(v) for k, v in metadata.items()
+             if k.startswith(ALLOC_PREFIX) and v.isdigit()}
+    if not alloc or sum(alloc.values()) != amount:
+        return None
+    try:
+        if any(order.line(line_id).refundable < share for line_id, share in alloc.items()):
+            return None
+    except KeyError:
+        return None
+    return alloc

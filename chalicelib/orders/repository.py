@@ -7,15 +7,25 @@ stored inline as JSON: an order has at most 20 and they never change shape after
 
 Every write of an order is a whole-row put conditioned on the `version` it read, so two writers (a
 webhook and a refund, two webhooks) can never both apply a change computed from the same old state.
+The use cases' batch reads (checkout's, a refund's) are built here too, so they stay one BatchGetItem.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.db import keys
 from chalicelib.db.pages import Page, query_page
-from chalicelib.db.table import MarketItem
+from chalicelib.db.table import MarketItem, get_rows
+from chalicelib.db.transact import Refusal, Transaction
+from chalicelib.entitlements import repository as entitlements
+from chalicelib.entitlements.model import Grant
+from chalicelib.orders.idempotency import IdempotencyItem
 from chalicelib.orders.model import LinePart, Order, OrderLine, Refund
+from chalicelib.partners import repository as partners
+from chalicelib.partners.model import Partner
 
 
 class OrderItem(MarketItem, discriminator="Order"):
@@ -140,7 +150,72 @@ def put_refund(tx, refund: Refund) -> None:
                 condition=StripeRefundItem.pk.does_not_exist())
 
 
+def stripe_refund_counted(refusal: Refusal, stripe_refund_id: str) -> bool:
+    """Whether `refusal` says this Stripe refund was already counted (its guard row exists)."""
+    return refusal.hit(keys.stripe_refund_pk(stripe_refund_id))
+
+
+def _grants(order: Order, lines: Iterable[OrderLine]) -> list[Grant]:
+    """What `lines` entitle the order's buyer to: an app itself, or a bundle and each of its apps."""
+    out = []
+    for line in lines:
+        ref = f"{order.order_id}/{line.line_id}"
+        if line.type == "bundle":
+            out.append(Grant(line.listing_id, "bundle", line.name, order.order_id, ref))
+            out += [Grant(part.listing_id, "app", None, order.order_id, ref, via_bundle=line.listing_id)
+                    for part in line.parts]
+        else:
+            out.append(Grant(line.listing_id, line.type, line.name, order.order_id, ref))
+    return out
+
+
+def grant_entitlements(tx: Transaction, order: Order, *, at: str) -> int:
+    """Add to `tx` the entitlements of every line of a paid order; returns how many rows it touches."""
+    return entitlements.grant(tx, order.customer_sub, _grants(order, order.lines), at=at)
+
+
+def revoke_entitlements(tx: Transaction, order: Order, lines: tuple[OrderLine, ...], *,
+                        skip: frozenset[str] = frozenset()) -> list[str]:
+    """Add to `tx` the deletion of the entitlements these (fully refunded) lines granted; the listing ids."""
+    return entitlements.revoke(tx, order.customer_sub, _grants(order, lines), skip=skip)
+
+
+def entitlements_kept(refusal: Refusal, order: Order) -> set[str]:
+    """Listings whose revocation `refusal` names: another order's line granted them."""
+    return entitlements.refused_revocations(refusal, order.customer_sub)
+
+
 # --- reads -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CheckoutReads:
+    """What placing an order reads before deciding: its idempotency record, sellers and prior purchases."""
+
+    stored: IdempotencyItem | None
+    partners: dict[str, Partner]
+    owned: list[str]
+
+
+def read_for_checkout(*, idempotency_key: tuple[str, str], customer_sub: str, partner_ids: Iterable[str],
+                      listing_ids: Iterable[str]) -> CheckoutReads:
+    """One consistent BatchGetItem: the idempotency record, the sellers' profiles (for their commission
+    today) and what the customer already owns among `listing_ids`."""
+    wanted = [idempotency_key] + [partners.profile_key(p) for p in sorted(partner_ids)] + [
+        entitlements.key(customer_sub, g) for g in sorted(listing_ids)]
+    found = get_rows(wanted, consistent=True)
+    return CheckoutReads(
+        stored=next((i for i in found if isinstance(i, IdempotencyItem)), None),
+        partners=partners.partners_among(found), owned=entitlements.owned_in(found),
+    )
+
+
+def read_for_refund(*, idempotency_key: tuple[str, str], order_id: str) -> tuple[IdempotencyItem | None, Order | None]:
+    """The idempotency record and the order, in one consistent BatchGetItem."""
+    found = get_rows([idempotency_key, (keys.order_pk(order_id), keys.ORDER_SK)], consistent=True)
+    item = next((i for i in found if isinstance(i, OrderItem)), None)
+    return (next((i for i in found if isinstance(i, IdempotencyItem)), None),
+            from_item(item) if item is not None else None)
+
+
 def get(order_id: str, *, consistent: bool = True) -> Order | None:
     try:
         return from_item(OrderItem.get(keys.order_pk(order_id), keys.ORDER_SK, consistent_read=consistent))
@@ -175,17 +250,24 @@ def by_payment_intent(payment_intent_id: str) -> Order | None:
     return None
 
 
-def list_for_customer(sub: str, *, limit: int, cursor: str | None, scope: str) -> Page[OrderItem]:
-    return query_page(
+def _orders(page: Page[OrderItem]) -> Page[Order]:
+    page.items = [from_item(i) for i in page.items]
+    return page  # type: ignore[return-value]
+
+
+def list_for_customer(sub: str, *, limit: int, cursor: str | None, scope: str) -> Page[Order]:
+    """A customer's orders, newest first (gsi1)."""
+    return _orders(query_page(
         lambda size, start: OrderItem.gsi1.query(
             keys.customer_orders_pk(sub), scan_index_forward=False, limit=size, last_evaluated_key=start),
         limit=limit, cursor=cursor, scope=scope, index="gsi1",
-    )
+    ))
 
 
-def list_all(*, limit: int, cursor: str | None, scope: str) -> Page[OrderItem]:
-    return query_page(
+def list_all(*, limit: int, cursor: str | None, scope: str) -> Page[Order]:
+    """Every order, newest first (gsi2; admin and finance)."""
+    return _orders(query_page(
         lambda size, start: OrderItem.gsi2.query(
             keys.ORDERS_ALL_PK, scan_index_forward=False, limit=size, last_evaluated_key=start),
         limit=limit, cursor=cursor, scope=scope, index="gsi2",
-    )
+    ))

@@ -5,7 +5,7 @@ import re
 
 from chalicelib.core.errors import NotFound
 from chalicelib.http.routing import Reply, Request, Router
-from chalicelib.orders import service
+from chalicelib.orders import canceling, placing, queries, refunds
 from chalicelib.schemas import orders as schemas
 
 router = Router("orders", tag="orders")
@@ -26,7 +26,7 @@ def _order_id(req: Request) -> str:
     body=schemas.ORDER_BODY, status=201, response=schemas.ORDER, errors=(402, 409),
 )
 def place_order(req: Request) -> Reply:
-    status, body = service.place_order(user=req.user, body=req.body, headers=req.headers)
+    status, body = placing.place_order(user=req.user, body=req.body, headers=req.headers)
     return Reply(body, status)
 
 
@@ -35,20 +35,20 @@ def place_order(req: Request) -> Reply:
     query=schemas.ORDERS_QUERY, response=schemas.ORDER_PAGE,
 )
 def list_orders(req: Request) -> dict:
-    return service.list_orders(user=req.user, limit=req.query.get("limit", 20), cursor=req.query.get("cursor"),
+    return queries.list_orders(user=req.user, limit=req.query.get("limit", 20), cursor=req.query.get("cursor"),
                                customer=req.query.get("customer"))
 
 
 @router.route("/orders/{order_id}", "GET", summary="One order with its lines and refunds",
               response=schemas.ORDER, errors=(404,))
 def get_order(req: Request) -> dict:
-    return service.get_order(user=req.user, order_id=_order_id(req))
+    return queries.get_order(user=req.user, order_id=_order_id(req))
 
 
 @router.route("/orders/{order_id}/cancel", "POST", summary="Cancel an unpaid order (its PaymentIntent too)",
               response=schemas.ORDER, errors=(404, 409))
 def cancel_order(req: Request) -> dict:
-    return service.cancel_order(user=req.user, order_id=_order_id(req))
+    return canceling.cancel_order(user=req.user, order_id=_order_id(req))
 
 
 @router.route(
@@ -57,6 +57,6 @@ def cancel_order(req: Request) -> dict:
     auth=STAFF, body=schemas.REFUND_BODY, status=201, response=schemas.REFUND_RESPONSE, errors=(402, 404, 409),
 )
 def refund_order(req: Request) -> Reply:
-    status, body = service.refund_order(actor=req.user, order_id=_order_id(req), body=req.body,
+    status, body = refunds.refund_order(actor=req.user, order_id=_order_id(req), body=req.body,
                                         headers=req.headers)
     return Reply(body, status)

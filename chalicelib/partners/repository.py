@@ -1,4 +1,4 @@
-"""Partner rows in the single table and their mapping to API dicts.
+"""Partner rows in the single table, their mapping to `Partner` models, and the writes on them.
 
 `PARTNER#<id>/PROFILE` holds the profile, reachable by status on gsi1 (the admin queue) and on gsi2
 (every partner). `USER#<sub>/PARTNER` is the membership row that makes "one partner per user" true by
@@ -17,7 +17,7 @@ from chalicelib.db import keys
 from chalicelib.db.pages import Page, query_page
 from chalicelib.db.table import MarketItem, get_rows
 from chalicelib.db.transact import Transaction
-from chalicelib.partners.model import APPROVED, CommissionEntry, Partner, commission_in_force
+from chalicelib.partners.model import APPROVED, EDITABLE_STATES, PENDING, CommissionEntry, Partner, commission_in_force
 
 
 class CommissionAttr(MapAttribute):
@@ -62,19 +62,6 @@ class PartnerItem(MarketItem, discriminator="Partner"):
             created_at=self.created_at, updated_at=self.updated_at,
         )
 
-    def to_dict(self) -> dict:
-        return {
-            "partner_id": self.partner_id, "status": self.status, "display_name": self.display_name,
-            "contact_email": self.contact_email, "country": self.country, "website": self.website,
-            "status_reason": self.status_reason, "commission_bps": self.commission_bps(),
-            "commission_history": [
-                {"bps": int(e.bps), "effective_from": e.effective_from, "set_at": e.set_at, "set_by": e.set_by}
-                for e in self.commission_history
-            ],
-            "payouts_enabled": bool(self.payouts_enabled), "stripe_account_id": self.stripe_account_id,
-            "owner_sub": self.owner_sub, "created_at": self.created_at, "updated_at": self.updated_at,
-        }
-
 
 class MembershipItem(MarketItem, discriminator="Membership"):
     """Which partner a user belongs to, and in what role."""
@@ -115,6 +102,61 @@ def list_partners(*, status: str | None, limit: int, cursor: str | None, scope: 
         lambda size, start: PartnerItem.gsi2.query(keys.PARTNERS_ALL_PK, limit=size, last_evaluated_key=start),
         limit=limit, cursor=cursor, scope=scope, index="gsi2",
     )
+
+
+# --- the partners' own writes, added to the caller's transaction -------------------------------------
+def _commission_attr(entry: CommissionEntry) -> CommissionAttr:
+    return CommissionAttr(bps=entry.bps, effective_from=entry.effective_from.isoformat(), set_at=entry.set_at,
+                          set_by=entry.set_by)
+
+
+def add_application(tx: Transaction, *, partner_id: str, owner_sub: str, display_name: str, contact_email: str,
+                    country: str, website: str | None, first_rate: CommissionEntry, at: str) -> Partner:
+    """Add the owner's membership (one partner per user) and the pending profile, both only if new."""
+    partner = PartnerItem(
+        pk=keys.partner_pk(partner_id), sk=keys.PROFILE_SK,
+        **status_index_keys(PENDING, at, partner_id),
+        gsi2pk=keys.PARTNERS_ALL_PK, gsi2sk=keys.created_sk(at, partner_id),
+        partner_id=partner_id, owner_sub=owner_sub, display_name=display_name, contact_email=contact_email,
+        country=country, website=website, status=PENDING, commission_history=[_commission_attr(first_rate)],
+        payouts_enabled=False, created_at=at, updated_at=at,
+    )
+    membership = MembershipItem(
+        pk=keys.user_pk(owner_sub), sk=keys.USER_PARTNER_SK, partner_id=partner_id, role="owner", created_at=at,
+    )
+    tx.save(membership, condition=MembershipItem.pk.does_not_exist(), label="membership")
+    tx.save(partner, condition=PartnerItem.pk.does_not_exist(), label="partner")
+    return partner.to_model()
+
+
+def update_profile(tx: Transaction, partner_id: str, changes: dict, *, at: str) -> None:
+    """Set (or, for None, remove) profile fields, while the partner is in an editable state."""
+    actions = [PartnerItem.updated_at.set(at)]
+    for name, value in changes.items():
+        attribute = getattr(PartnerItem, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    tx.update(PartnerItem(*profile_key(partner_id)), actions=actions,
+              condition=PartnerItem.status.is_in(*EDITABLE_STATES), label="profile")
+
+
+def set_status(tx: Transaction, partner_id: str, *, status: str, was: str, reason: str | None, created_at: str,
+               at: str) -> None:
+    """Move the partner from `was` to `status` (and to that status's queue on gsi1), if it is still `was`."""
+    index = status_index_keys(status, created_at, partner_id)
+    actions = [
+        PartnerItem.status.set(status), PartnerItem.updated_at.set(at), PartnerItem.gsi1pk.set(index["gsi1pk"]),
+        PartnerItem.status_reason.set(reason) if reason else PartnerItem.status_reason.remove(),
+    ]
+    tx.update(PartnerItem(*profile_key(partner_id)), actions=actions, condition=PartnerItem.status == was,
+              label="status")
+
+
+def add_commission(tx: Transaction, partner_id: str, entry: CommissionEntry) -> None:
+    """Append a scheduled rate to the partner's commission history (kept whole: orders freeze the rate)."""
+    tx.update(PartnerItem(*profile_key(partner_id)), actions=[
+        PartnerItem.commission_history.set(PartnerItem.commission_history.append([_commission_attr(entry)])),
+        PartnerItem.updated_at.set(entry.set_at),
+    ], condition=PartnerItem.pk.exists(), label="commission")
 
 
 # --- what other aggregates use: models out, named operations in ------------------------------------

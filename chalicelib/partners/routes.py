@@ -3,12 +3,19 @@ from __future__ import annotations
 
 from datetime import date
 
+from chalicelib.config import get_settings
 from chalicelib.http.routing import Request, Router
-from chalicelib.partners import repository, service
+from chalicelib.partners import service
+from chalicelib.partners.model import Partner
+from chalicelib.partners.views import partner_dict
 from chalicelib.schemas import partners as schemas
 
 router = Router("partners", tag="partners")
 ADMIN = ("admin",)
+
+
+def _dict(partner: Partner) -> dict:
+    return partner_dict(partner, get_settings().default_commission_bps)
 
 
 @router.route(
@@ -16,12 +23,12 @@ ADMIN = ("admin",)
     status=201, response=schemas.APPLY_RESPONSE, errors=(409,),
 )
 def apply_as_partner(req: Request) -> dict:
-    return service.apply(user=req.user, **req.body).to_dict()
+    return _dict(service.apply(user=req.user, **req.body))
 
 
 @router.route("/partners/me", "GET", summary="The caller's partner profile", response=schemas.PARTNER, errors=(404,))
 def get_my_partner(req: Request) -> dict:
-    return service.partner_of(req.user).to_dict()
+    return _dict(service.partner_of(req.user))
 
 
 @router.route(
@@ -29,7 +36,7 @@ def get_my_partner(req: Request) -> dict:
     body=schemas.UPDATE_BODY, response=schemas.PARTNER, errors=(404, 409),
 )
 def update_my_partner(req: Request) -> dict:
-    return service.update_mine(user=req.user, changes=req.body).to_dict()
+    return _dict(service.update_mine(user=req.user, changes=req.body))
 
 
 @router.route(
@@ -38,11 +45,8 @@ def update_my_partner(req: Request) -> dict:
 )
 def list_partners(req: Request) -> dict:
     status = req.query.get("status")
-    page = repository.list_partners(
-        status=status, limit=req.query.get("limit", 20), cursor=req.query.get("cursor"),
-        scope=f"admin-partners:{status or '*'}",
-    )
-    return {"items": [p.to_dict() for p in page.items], "next_cursor": page.next_cursor}
+    page = service.list_partners(status=status, limit=req.query.get("limit", 20), cursor=req.query.get("cursor"))
+    return {"items": [_dict(p) for p in page.items], "next_cursor": page.next_cursor}
 
 
 @router.route(
@@ -50,7 +54,7 @@ def list_partners(req: Request) -> dict:
     response=schemas.PARTNER, errors=(404,),
 )
 def get_partner(req: Request) -> dict:
-    return service.require_partner(req.params["partner_id"]).to_dict()
+    return _dict(service.require_partner(req.params["partner_id"]))
 
 
 @router.route(
@@ -58,9 +62,9 @@ def get_partner(req: Request) -> dict:
     body=schemas.EMPTY_OR_REASON, response=schemas.PARTNER, errors=(404, 409),
 )
 def approve_partner(req: Request) -> dict:
-    return service.decide(
+    return _dict(service.decide(
         admin=req.user, partner_id=req.params["partner_id"], action="approve", reason=req.body.get("reason"),
-    ).to_dict()
+    ))
 
 
 @router.route(
@@ -68,9 +72,9 @@ def approve_partner(req: Request) -> dict:
     body=schemas.REASON_BODY, response=schemas.PARTNER, errors=(404, 409),
 )
 def reject_partner(req: Request) -> dict:
-    return service.decide(
+    return _dict(service.decide(
         admin=req.user, partner_id=req.params["partner_id"], action="reject", reason=req.body["reason"],
-    ).to_dict()
+    ))
 
 
 @router.route(
@@ -78,9 +82,9 @@ def reject_partner(req: Request) -> dict:
     auth=ADMIN, body=schemas.REASON_BODY, response=schemas.PARTNER, errors=(404, 409),
 )
 def suspend_partner(req: Request) -> dict:
-    return service.decide(
+    return _dict(service.decide(
         admin=req.user, partner_id=req.params["partner_id"], action="suspend", reason=req.body["reason"],
-    ).to_dict()
+    ))
 
 
 @router.route(
@@ -93,4 +97,4 @@ def set_partner_commission(req: Request) -> dict:
         actor=req.user, partner_id=req.params["partner_id"], bps=req.body["bps"],
         effective_from=date.fromisoformat(req.body["effective_from"]),
     )
-    return partner.to_dict()
+    return _dict(partner)

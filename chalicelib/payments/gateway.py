@@ -1,8 +1,8 @@
 """The payment port: what the marketplace asks of a payment provider, in its own words.
 
 Use cases depend on `PaymentGateway`, never on the Stripe SDK, so they can be tested against
-`FakeGateway` and the SDK is imported only when a request really talks to Stripe. Every write takes an
-idempotency key of ours (built from a business id), so a retried request never charges or refunds twice.
+`tests.fakes.FakeGateway` and the SDK is imported only when a request really talks to Stripe. Every write
+takes an idempotency key of ours (built from a business id), so a retried request never charges or refunds twice.
 The values returned are normalised: ids are strings, amounts integers of minor units, whatever the
 provider (Stripe, or localstripe with its older API shapes) answered.
 

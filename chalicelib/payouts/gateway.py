@@ -1,10 +1,13 @@
 """The Connect port: what payouts need from Stripe Connect, in the marketplace's own words.
 
 `ConnectSandbox` (local stage, state in the local DynamoDB) and `StripeConnect` (AWS stages) both
-implement it; `chalicelib.bootstrap` chooses one per stage and tests install fakes with `use_connect`. Errors are domain errors: `TransferRejected`
-means Stripe refused the transfer for good (the payout fails and the money returns to the balance);
-`UpstreamUnavailable` means we do not know (the payout stays pending and the next run retries it
-with the same idempotency key, so it is never sent twice).
+implement it; `chalicelib.bootstrap` chooses one per stage and tests install fakes with `use_connect`.
+Errors are domain errors: `TransferRejected` means Stripe refused the transfer for good (the payout
+fails and the money returns to the balance); `UpstreamUnavailable` means we do not know (the payout
+stays pending and the next run retries it with the same idempotency key, so it is never sent twice).
+
+The same adapters list Stripe's side of the money for reconciliation, as `StripeRecord`s: the record
+type lives here, with the port, so reconciliation depends on payouts and never the other way round.
 """
 from __future__ import annotations
 
@@ -18,6 +21,22 @@ class TransferRejected(DomainError):
     code, status = "payment_failed", 402
 
 
+# The kinds of Stripe object reconciliation compares with the ledger.
+PAYMENT, REFUND, TRANSFER = "payment", "refund", "transfer"
+
+
+@dataclass(frozen=True)
+class StripeRecord:
+    """One Stripe object as reconciliation sees it (normalised by the adapter that listed it)."""
+
+    kind: str
+    stripe_id: str
+    amount: int
+    currency: str
+    status: str
+    created: int
+
+
 @dataclass(frozen=True)
 class Transfer:
     transfer_id: str
@@ -27,6 +46,10 @@ class Transfer:
     status: str = "paid"  # paid | reversed
     created: int = 0
     metadata: dict = field(default_factory=dict)
+
+    def record(self) -> StripeRecord:
+        """This transfer as reconciliation compares it with the ledger."""
+        return StripeRecord(TRANSFER, self.transfer_id, self.amount, self.currency, self.status, self.created)
 
 
 class ConnectGateway(Protocol):

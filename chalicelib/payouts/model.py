@@ -5,8 +5,9 @@ from dataclasses import dataclass
 
 PENDING, PAID, FAILED = "pending", "paid", "failed"
 RUNNING, COMPLETED = "running", "completed"
-# A run cut short by a failure (DynamoDB or Stripe unavailable): its payouts stay pending and the next run
-# finishes them, so the money is safe; the run row just says it did not finish.
+# A run cut short by a failure it cannot go on from (DynamoDB unavailable, an unexpected error): its payouts
+# stay pending and the next run finishes them, so the money is safe; the run row says it did not finish.
+# (A transfer whose outcome Stripe left unknown does not interrupt the run: that payout stays pending.)
 INTERRUPTED = "interrupted"
 
 # Skip reasons, as listed in a run's result.

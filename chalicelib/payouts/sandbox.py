@@ -5,7 +5,8 @@ way Stripe does (same key: the same transfer back, never a second one), refuses 
 accounts that have not finished onboarding, and lists transfers by creation time for reconciliation.
 Its onboarding link points at a GET route of this API (`/connect-sandbox/onboard/{account_id}`,
 local stage only, signed token in the link); opening it completes onboarding exactly the way a
-Stripe `account.updated` webhook with `payouts_enabled: true` would.
+Stripe `account.updated` webhook with `payouts_enabled: true` would. `LocalListing` pairs it with
+localstripe as reconciliation's listing in the local stage.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from chalicelib.core.ids import new_id
 from chalicelib.db import keys
 from chalicelib.db.table import MarketItem
 from chalicelib.db.transact import transaction
-from chalicelib.payouts.gateway import Transfer, TransferRejected
+from chalicelib.payouts.gateway import TRANSFER, StripeRecord, Transfer, TransferRejected
 
 ONBOARD_PATH = "/connect-sandbox/onboard/{account_id}"
 
@@ -168,3 +169,27 @@ class ConnectSandbox:
             start = result.last_evaluated_key
             if not start:
                 return
+
+
+class LocalListing:
+    """Reconciliation's listing in the local stage: localstripe for payments and refunds, the sandbox for
+    transfers (localstripe has no Connect)."""
+
+    def __init__(self, stripe, sandbox: ConnectSandbox):
+        self.stripe, self.sandbox = stripe, sandbox
+
+    def payments(self, gte: int, lt: int) -> Iterator[list[StripeRecord]]:
+        return self.stripe.payments(gte, lt)
+
+    def refunds(self, gte: int, lt: int) -> Iterator[list[StripeRecord]]:
+        return self.stripe.refunds(gte, lt)
+
+    def transfers(self, gte: int, lt: int) -> Iterator[list[StripeRecord]]:
+        for page in self.sandbox.list_transfers(created_gte=gte, created_lt=lt):
+            yield [t.record() for t in page]
+
+    def retrieve(self, kind: str, stripe_id: str) -> StripeRecord | None:
+        if kind == TRANSFER:
+            found = self.sandbox.transfer_by_id(stripe_id)
+            return found and found.record()
+        return self.stripe.retrieve(kind, stripe_id)

@@ -30,17 +30,14 @@ from chalicelib.core import clock
 from chalicelib.core.errors import Conflict, NotFound, UpstreamUnavailable
 from chalicelib.core.ids import new_id
 from chalicelib.core.money import SUPPORTED_CURRENCIES
-from chalicelib.db import keys
 from chalicelib.db.transact import transaction
 from chalicelib.ledger import recorder
-from chalicelib.ledger.balances import balance_from_row
-from chalicelib.ledger.journal import BalanceItem
-from chalicelib.partners.repository import PartnerItem
-from chalicelib.payouts import model
+from chalicelib.ledger.balances import balance_from_row, currency_balance_rows
+from chalicelib.partners.repository import load_partners
+from chalicelib.payouts import model, repository
 from chalicelib.payouts.gateway import ConnectGateway, Transfer, TransferRejected
 from chalicelib.payouts.repository import (
-    PENDING_PAYOUTS_PK, PayoutItem, PayoutRunDayItem, PayoutRunItem, PayoutSkipItem, get_payout, get_run,
-    pending_payouts,
+    PayoutItem, PayoutRunItem, PayoutSkipItem, get_payout, get_run, pending_payouts,
 )
 
 log = logging.getLogger("marketplace.payouts")
@@ -77,16 +74,13 @@ def start_run(*, actor: str, roles: Iterable[str] = (), currency: str | None, tr
     """Write the run row (and, for the schedule, the day guard); None if today's scheduled run exists."""
     run_id = new_id("prun")
     now = clock.now_iso()
-    run = PayoutRunItem(keys.payout_run_pk(run_id), keys.PAYOUT_RUN_SK, gsi1pk=keys.PAYOUT_RUNS_PK,
-                        gsi1sk=keys.created_sk(now, run_id), run_id=run_id, status=model.RUNNING, trigger=trigger,
-                        actor=actor, currency=currency, started_at=now, summary={})
     try:
         with transaction() as tx:
-            tx.save(run, condition=PayoutRunItem.pk.does_not_exist())
+            run = repository.add_run(tx, run_id=run_id, status=model.RUNNING, trigger=trigger, actor=actor,
+                                     currency=currency, at=now)
             if trigger == "schedule":
-                guard_day = (day or clock.today()).isoformat()
-                tx.save(PayoutRunDayItem(keys.payout_run_day_pk(guard_day, currency), keys.PAYOUT_RUN_SK,
-                                         run_id=run_id), condition=PayoutRunDayItem.pk.does_not_exist())
+                repository.add_day_guard(tx, day=(day or clock.today()).isoformat(), currency=currency,
+                                         run_id=run_id)
             tx.save(audit_item(actor=actor, actor_roles=list(roles), action="payout_run.started",
                                entity_type="payout_run", entity_id=run_id,
                                data={"currency": currency, "trigger": trigger}))
@@ -109,8 +103,8 @@ def execute_run(run: PayoutRunItem, *, gateway: ConnectGateway, today: date | No
         _settle(payout, gateway=gateway, summary=summary, hook=hook, resuming=True)
     hook("resumed")
     for currency in ([run.currency] if run.currency else list(SUPPORTED_CURRENCIES)):
-        for rows in _chunks(BalanceItem.gsi1.query(keys.balances_pk(currency)), BATCH):
-            partners = _partners([row.partner_id for row in rows])
+        for rows in _chunks(currency_balance_rows(currency), BATCH):
+            partners = load_partners(row.partner_id for row in rows)
             skips: list[PayoutSkipItem] = []
             for row in rows:
                 summary.partners_considered += 1
@@ -118,7 +112,7 @@ def execute_run(run: PayoutRunItem, *, gateway: ConnectGateway, today: date | No
                 balance = balance_from_row(row, today=today, hold_days=settings.hold_days)
                 candidate = model.Candidate(
                     row.partner_id, currency, balance.available, partner.status if partner else None,
-                    bool(partner.payouts_enabled) if partner else False,
+                    partner.payouts_enabled if partner else False,
                     partner.stripe_account_id if partner else None, row.open_payout,
                 )
                 reason = model.skip_reason(candidate, min_payout=settings.min_payout)
@@ -128,9 +122,8 @@ def execute_run(run: PayoutRunItem, *, gateway: ConnectGateway, today: date | No
                     continue
                 _settle(payout, gateway=gateway, summary=summary, hook=hook, resuming=False)
             summary.skipped += len(skips)
-            _save_skips(skips)
-    run.update(actions=[PayoutRunItem.status.set(model.COMPLETED), PayoutRunItem.finished_at.set(clock.now_iso()),
-                        PayoutRunItem.summary.set(summary.to_dict())])
+            repository.save_skips(skips)
+    repository.finish_run(run, status=model.COMPLETED, at=clock.now_iso(), summary=summary.to_dict())
     hook("run_finished")
     return run
 
@@ -156,39 +149,20 @@ def _chunks(rows: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-def _partners(partner_ids: list[str]) -> dict[str, PartnerItem]:
-    found = PartnerItem.batch_get([(keys.partner_pk(pid), keys.PROFILE_SK) for pid in set(partner_ids)])
-    return {p.partner_id: p for p in found}
-
-
 def _skip(run: PayoutRunItem, c: model.Candidate, reason: str) -> PayoutSkipItem:
-    return PayoutSkipItem(keys.payout_run_pk(run.run_id), f"SKIP#{c.partner_id}#{c.currency}",
-                          partner_id=c.partner_id, currency=c.currency, reason=reason, available=c.available)
-
-
-def _save_skips(skips: list[PayoutSkipItem]) -> None:
-    if not skips:
-        return
-    with PayoutSkipItem.batch_write() as batch:
-        for item in skips:
-            batch.save(item)
+    return repository.skip_row(run.run_id, partner_id=c.partner_id, currency=c.currency, reason=reason,
+                               available=c.available)
 
 
 def _open(run: PayoutRunItem, c: model.Candidate, *, hook: Hook) -> PayoutItem | None:
     """Commit to paying `c` its available balance; None if another payout got there first."""
     payout_id = new_id("po")
-    now = clock.now_iso()
-    payout = PayoutItem(
-        keys.payout_pk(payout_id), keys.PAYOUT_SK,
-        gsi1pk=keys.partner_payouts_pk(c.partner_id), gsi1sk=keys.created_sk(now, payout_id),
-        gsi2pk=keys.run_payouts_pk(run.run_id), gsi2sk=keys.created_sk(now, payout_id),
-        gsi3pk=PENDING_PAYOUTS_PK, gsi3sk=keys.created_sk(now, payout_id),
-        payout_id=payout_id, run_id=run.run_id, partner_id=c.partner_id, currency=c.currency, amount=c.available,
-        destination=c.stripe_account_id or "", status=model.PENDING, attempts=0, created_at=now, updated_at=now,
-    )
     try:
         with transaction() as tx:
-            tx.save(payout, condition=PayoutItem.pk.does_not_exist())
+            payout = repository.add_payout(tx, payout_id=payout_id, run_id=run.run_id, partner_id=c.partner_id,
+                                           currency=c.currency, amount=c.available,
+                                           destination=c.stripe_account_id or "", status=model.PENDING,
+                                           at=clock.now_iso())
             recorder.record_payout(tx, payout_id=payout_id, partner_id=c.partner_id, currency=c.currency,
                                    amount=c.available, run_id=run.run_id)
             tx.save(audit_item(actor=run.actor, action="payout.created", entity_type="payout", entity_id=payout_id,
@@ -231,15 +205,11 @@ def _finish(payout: PayoutItem, *, failed_reason: str | None, transfer: Transfer
     now = clock.now_iso()
     amount = int(payout.amount)
     status = model.FAILED if failed_reason else model.PAID
-    actions = [PayoutItem.status.set(status), PayoutItem.updated_at.set(now), PayoutItem.gsi3pk.remove(),
-               PayoutItem.gsi3sk.remove(), PayoutItem.attempts.add(1)]
-    if transfer:
-        actions.append(PayoutItem.transfer_id.set(transfer.transfer_id))
-    if failed_reason:
-        actions.append(PayoutItem.failure_reason.set(failed_reason[:500]))
     try:
         with transaction() as tx:
-            tx.update(payout, actions=actions, condition=PayoutItem.status == model.PENDING)
+            repository.settle_payout(tx, payout, status=status, at=now,
+                                     transfer_id=transfer.transfer_id if transfer else None,
+                                     failure_reason=failed_reason, was=model.PENDING)
             if transfer:
                 recorder.record_payout_paid(tx, payout_id=payout.payout_id, partner_id=payout.partner_id,
                                             currency=payout.currency, amount=amount, transfer_id=transfer.transfer_id)
@@ -275,10 +245,8 @@ def run_payouts(*, actor: str, roles: Iterable[str] = (), currency: str | None, 
 def _mark_interrupted(run: PayoutRunItem, exc: Exception) -> None:
     """Best effort: say the run stopped early (the next run resumes its pending payouts either way)."""
     try:
-        run.update(actions=[PayoutRunItem.status.set(model.INTERRUPTED),
-                            PayoutRunItem.finished_at.set(clock.now_iso()),
-                            PayoutRunItem.summary.set({"error": type(exc).__name__})],
-                   condition=PayoutRunItem.status == model.RUNNING)
+        repository.finish_run(run, status=model.INTERRUPTED, at=clock.now_iso(),
+                              summary={"error": type(exc).__name__}, only_if_running=model.RUNNING)
     except Exception:  # noqa: BLE001 - the original failure is what the caller must see
         log.warning("could not mark payout run %s interrupted", run.run_id)
 

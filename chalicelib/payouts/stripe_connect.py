@@ -13,8 +13,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator
 
 from chalicelib.core.errors import Conflict, UpstreamUnavailable
-from chalicelib.payouts.gateway import Transfer, TransferRejected
-from chalicelib.reconciliation.model import PAYMENT, REFUND, TRANSFER, StripeRecord
+from chalicelib.payouts.gateway import PAYMENT, REFUND, TRANSFER, StripeRecord, Transfer, TransferRejected
 
 PAGE = 100
 
@@ -169,7 +168,7 @@ class StripeConnect:
 
     def transfers(self, gte: int, lt: int) -> Iterator[list[StripeRecord]]:
         for page in self.list_transfers(created_gte=gte, created_lt=lt):
-            yield [StripeRecord(TRANSFER, t.transfer_id, t.amount, t.currency, t.status, t.created) for t in page]
+            yield [t.record() for t in page]
 
     def retrieve(self, kind: str, stripe_id: str) -> StripeRecord | None:
         """One object by id (for ledger records the period's listing did not show); None if Stripe has none."""
@@ -180,8 +179,7 @@ class StripeConnect:
         except _NotThere:
             return None
         if kind == TRANSFER:
-            t = _transfer(o)
-            return StripeRecord(TRANSFER, t.transfer_id, t.amount, t.currency, t.status, t.created)
+            return _transfer(o).record()
         amount = int(_get(o, "amount_received", 0) or _get(o, "amount", 0)) if kind == PAYMENT else int(o["amount"])
         return StripeRecord(kind, str(o["id"]), amount, str(o["currency"]), str(o["status"]), int(_get(o, "created", 0)))
 

@@ -3,29 +3,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Stripe's side is read through payouts' Connect port, in the port's own record type.
+from chalicelib.payouts.gateway import PAYMENT, REFUND, TRANSFER, StripeRecord
+
 MISSING_IN_LEDGER = "missing_in_ledger"
 MISSING_IN_STRIPE = "missing_in_stripe"
 AMOUNT_MISMATCH = "amount_mismatch"
 STATUS_MISMATCH = "status_mismatch"
 KINDS = (MISSING_IN_LEDGER, MISSING_IN_STRIPE, AMOUNT_MISMATCH, STATUS_MISMATCH)
 
-PAYMENT, REFUND, TRANSFER = "payment", "refund", "transfer"
-
 # Stripe statuses that mean "the money moved", per object kind; anything else the ledger must not hold.
 SETTLED = {PAYMENT: {"succeeded"}, REFUND: {"succeeded", "pending"}, TRANSFER: {"paid"}}
 LEDGER_STATUS = {PAYMENT: "succeeded", REFUND: "succeeded", TRANSFER: "paid"}
-
-
-@dataclass(frozen=True)
-class StripeRecord:
-    """One Stripe object as reconciliation sees it (normalised by the adapter that listed it)."""
-
-    kind: str
-    stripe_id: str
-    amount: int
-    currency: str
-    status: str
-    created: int
 
 
 @dataclass(frozen=True)

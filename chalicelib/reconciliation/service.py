@@ -13,55 +13,23 @@ from __future__ import annotations
 from calendar import timegm
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Iterable, Iterator
-
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from typing import Iterable
 
 from chalicelib.audit.repository import audit_item
 from chalicelib.core import clock
+from chalicelib.core.csvformat import render, safe_text
 from chalicelib.core.errors import NotFound
 from chalicelib.core.ids import new_id
 from chalicelib.core.money import format_decimal
-from chalicelib.db import keys
-from chalicelib.db.table import MarketItem
 from chalicelib.db.transact import transaction
-from chalicelib.ledger.journal import StripeRefItem
+from chalicelib.ledger.journal import stripe_ref_pages, stripe_refs
 from chalicelib.ledger.statements import Period
-from chalicelib.reconciliation import model
-from chalicelib.reconciliation.model import Discrepancy, LedgerRecord, StripeRecord
-from chalicelib.core.csvformat import render, safe_text
+from chalicelib.payouts.gateway import StripeRecord
+from chalicelib.reconciliation import model, repository
+from chalicelib.reconciliation.model import Discrepancy, LedgerRecord
+from chalicelib.reconciliation.repository import ReconciliationItem
 
 WRITE_BATCH = 25
-
-
-class ReconciliationItem(MarketItem, discriminator="Reconciliation"):
-    recon_id = UnicodeAttribute()
-    status = UnicodeAttribute()
-    period_from = UnicodeAttribute()
-    period_to = UnicodeAttribute()
-    actor = UnicodeAttribute()
-    started_at = UnicodeAttribute()
-    finished_at = UnicodeAttribute(null=True)
-    matched = NumberAttribute(default=0)
-    counts = JSONAttribute(null=True)
-    stripe_objects = NumberAttribute(default=0)
-    ledger_records = NumberAttribute(default=0)
-
-    def to_dict(self) -> dict:
-        counts = {kind: 0 for kind in model.KINDS}
-        counts.update(self.counts or {})
-        return {"reconciliation_id": self.recon_id, "status": self.status, "from": self.period_from,
-                "to": self.period_to, "actor": self.actor, "started_at": self.started_at,
-                "finished_at": self.finished_at, "matched": int(self.matched), "counts": counts,
-                "stripe_objects": int(self.stripe_objects), "ledger_records": int(self.ledger_records)}
-
-
-class DiscrepancyItem(MarketItem, discriminator="ReconDiscrepancy"):
-    data = JSONAttribute()
-
-
-class SeenItem(MarketItem, discriminator="ReconSeen"):
-    """Stripe showed this object while listing the period (read back by pass 2)."""
 
 
 @dataclass
@@ -82,8 +50,7 @@ class _Progress:
             return
         self.counts[d.kind] += 1
         self.seq += 1
-        self.queue(DiscrepancyItem(keys.reconciliation_pk(self.recon_id), keys.recon_discrepancy_sk(self.seq),
-                                   data=d.to_dict()))
+        self.queue(repository.discrepancy_row(self.recon_id, self.seq, d.to_dict()))
 
     def queue(self, item) -> None:
         self.pending.append(item)
@@ -94,9 +61,7 @@ class _Progress:
     def flush(self) -> None:
         if not self.pending:
             return
-        with MarketItem.batch_write() as batch:
-            for item in self.pending:
-                batch.save(item)
+        repository.write_rows(self.pending)
         self.pending = []
 
 
@@ -104,72 +69,43 @@ def _epoch(day: date) -> int:
     return timegm(day.timetuple())
 
 
-def _ledger(item: StripeRefItem) -> LedgerRecord:
-    return LedgerRecord(item.ref_kind, item.stripe_id, int(item.amount), item.currency, item.status, item.txn_id,
-                        item.entity_id)
-
-
-def _refs(ids: list[str]) -> dict[str, StripeRefItem]:
-    found = StripeRefItem.batch_get([(keys.stripe_ref_pk(i), keys.STRIPE_REF_SK) for i in set(ids)])
-    return {item.stripe_id: item for item in found}
-
-
-def _seen(recon_id: str, ids: list[str]) -> set[str]:
-    pk = keys.reconciliation_pk(recon_id)
-    return {item.sk[len("SEEN#"):] for item in SeenItem.batch_get([(pk, keys.recon_seen_sk(i)) for i in set(ids)])}
-
-
-def _ledger_pages(p: Period, size: int = 100) -> Iterator[list[StripeRefItem]]:
-    start = None
-    while True:
-        result = StripeRefItem.gsi1.query(keys.STRIPE_REFS_PK, StripeRefItem.gsi1sk.between(p.lo, p.hi),
-                                          limit=size, last_evaluated_key=start)
-        page = list(result)
-        if page:
-            yield page
-        start = result.last_evaluated_key
-        if not start:
-            return
+def _ledger(ref) -> LedgerRecord:
+    """The ledger's reference of one Stripe object, as the comparison reads it."""
+    return LedgerRecord(ref.ref_kind, ref.stripe_id, int(ref.amount), ref.currency, ref.status, ref.txn_id,
+                        ref.entity_id)
 
 
 def reconcile(*, actor: str, roles: Iterable[str] = (), p: Period, listing) -> ReconciliationItem:
     """Compare the ledger with Stripe for `p` and store the result (returned, finished)."""
     recon_id = new_id("rec")
-    recon = ReconciliationItem(keys.reconciliation_pk(recon_id), keys.RECONCILIATION_SK, recon_id=recon_id,
-                               status="running", period_from=p.start.isoformat(), period_to=p.end.isoformat(),
-                               actor=actor, started_at=clock.now_iso(), counts={})
     with transaction() as tx:
-        tx.save(recon, condition=ReconciliationItem.pk.does_not_exist())
+        recon = repository.add_started(tx, recon_id=recon_id, period_from=p.start.isoformat(),
+                                       period_to=p.end.isoformat(), actor=actor, at=clock.now_iso())
         tx.save(audit_item(actor=actor, actor_roles=list(roles), action="reconciliation.started",
                            entity_type="reconciliation", entity_id=recon_id, data=p.to_dict()))
     progress = run_passes(recon_id, p, listing)
-    recon.update(actions=[
-        ReconciliationItem.status.set("completed"), ReconciliationItem.finished_at.set(clock.now_iso()),
-        ReconciliationItem.matched.set(progress.matched), ReconciliationItem.counts.set(progress.counts),
-        ReconciliationItem.stripe_objects.set(progress.stripe_objects),
-        ReconciliationItem.ledger_records.set(progress.ledger_records),
-    ])
+    repository.mark_completed(recon, at=clock.now_iso(), matched=progress.matched, counts=progress.counts,
+                              stripe_objects=progress.stripe_objects, ledger_records=progress.ledger_records)
     return recon
 
 
 def run_passes(recon_id: str, p: Period, listing) -> _Progress:
     gte, lt = _epoch(p.start), _epoch(p.end + timedelta(days=1))
     progress = _Progress(recon_id)
-    pk = keys.reconciliation_pk(recon_id)
     for pages in (listing.payments(gte, lt), listing.refunds(gte, lt), listing.transfers(gte, lt)):
         for page in pages:
             page = [r for r in page if gte <= r.created < lt]
             progress.stripe_objects += len(page)
-            refs = _refs([r.stripe_id for r in page]) if page else {}
+            refs = stripe_refs([r.stripe_id for r in page]) if page else {}
             for record in page:
                 ref = refs.get(record.stripe_id)
                 progress.found(model.compare(record, _ledger(ref) if ref else None), has_ledger=ref is not None)
                 if ref is not None:
-                    progress.queue(SeenItem(pk, keys.recon_seen_sk(record.stripe_id)))
+                    progress.queue(repository.seen_row(recon_id, record.stripe_id))
     progress.flush()
-    for page in _ledger_pages(p):
+    for page in stripe_ref_pages(p.lo, p.hi):
         progress.ledger_records += len(page)
-        seen = _seen(recon_id, [ref.stripe_id for ref in page])
+        seen = repository.seen_among(recon_id, [ref.stripe_id for ref in page])
         for ref in page:
             if ref.stripe_id in seen:
                 continue
@@ -184,15 +120,15 @@ def run_passes(recon_id: str, p: Period, listing) -> _Progress:
 
 
 def require(recon_id: str) -> ReconciliationItem:
-    try:
-        return ReconciliationItem.get(keys.reconciliation_pk(recon_id), keys.RECONCILIATION_SK)
-    except ReconciliationItem.DoesNotExist:
-        raise NotFound("No such reconciliation.") from None
+    recon = repository.get_reconciliation(recon_id)
+    if recon is None:
+        raise NotFound("No such reconciliation.")
+    return recon
 
 
 def discrepancies(recon_id: str, *, limit: int | None = None, start: dict | None = None):
-    return DiscrepancyItem.query(keys.reconciliation_pk(recon_id), DiscrepancyItem.sk.startswith("DISC#"),
-                                 limit=limit, last_evaluated_key=start)
+    """A reconciliation's discrepancy rows, in the order found (pages with `limit` / `start`)."""
+    return repository.discrepancies(recon_id, limit=limit, start=start)
 
 
 CSV_HEADER = ("kind", "object", "currency", "stripe_id", "stripe_amount", "stripe_status", "ledger_txn_id",

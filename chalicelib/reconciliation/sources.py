@@ -1,14 +1,14 @@
-"""Where reconciliation reads Stripe's side from, per stage.
+"""The listing port: where reconciliation reads Stripe's side of the money from.
 
-AWS stages read everything from Stripe (`StripeConnect`). The local stage reads payment intents and
-refunds from localstripe through the same adapter, and transfers from the Connect sandbox (localstripe
-has none). Tests install a fake listing with `use_listing`.
+`chalicelib.bootstrap` says which adapter each stage uses (`StripeConnect` in AWS stages; locally
+`payouts.sandbox.LocalListing`: localstripe for payment intents and refunds, the Connect sandbox for
+transfers); this module never imports one. Tests install a fake listing with `use_listing`.
 """
 from __future__ import annotations
 
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 
-from chalicelib.reconciliation.model import TRANSFER, StripeRecord
+from chalicelib.payouts.gateway import StripeRecord
 
 
 class StripeListing(Protocol):
@@ -21,34 +21,18 @@ class StripeListing(Protocol):
     def retrieve(self, kind: str, stripe_id: str) -> StripeRecord | None: ...
 
 
-class LocalListing:
-    """localstripe for payments and refunds, the Connect sandbox for transfers."""
-
-    def __init__(self, stripe, sandbox):
-        self.stripe, self.sandbox = stripe, sandbox
-
-    def payments(self, gte, lt):
-        return self.stripe.payments(gte, lt)
-
-    def refunds(self, gte, lt):
-        return self.stripe.refunds(gte, lt)
-
-    def transfers(self, gte, lt):
-        for page in self.sandbox.list_transfers(created_gte=gte, created_lt=lt):
-            yield [StripeRecord(TRANSFER, t.transfer_id, t.amount, t.currency, t.status, t.created) for t in page]
-
-    def retrieve(self, kind, stripe_id):
-        if kind == TRANSFER:
-            found = self.sandbox.transfer_by_id(stripe_id)
-            return found and StripeRecord(TRANSFER, found.transfer_id, found.amount, found.currency, found.status,
-                                          found.created)
-        return self.stripe.retrieve(kind, stripe_id)
-
-
 _override: StripeListing | None = None
+_factory: Callable[[], StripeListing] | None = None
+
+
+def provide(factory: Callable[[], StripeListing]) -> None:
+    """Say how this process builds its listing (`bootstrap` does, once); built anew for each reconciliation."""
+    global _factory
+    _factory = factory
 
 
 def use_listing(listing: StripeListing | None) -> None:
+    """Install a listing (tests, benchmarks); None goes back to the provided adapter."""
     global _override
     _override = listing
 
@@ -56,11 +40,6 @@ def use_listing(listing: StripeListing | None) -> None:
 def stripe_listing() -> StripeListing:
     if _override is not None:
         return _override
-    from chalicelib.config import get_settings
-    from chalicelib.payouts.stripe_connect import StripeConnect
-
-    if get_settings().is_local:
-        from chalicelib.payouts.sandbox import ConnectSandbox
-
-        return LocalListing(StripeConnect.from_settings(created_filter=False), ConnectSandbox())
-    return StripeConnect.from_settings()
+    if _factory is None:
+        raise RuntimeError("No Stripe listing: call chalicelib.bootstrap.configure() first.")
+    return _factory()

@@ -12,12 +12,10 @@ from typing import Iterator
 
 from chalicelib.core.errors import BadCursor
 from chalicelib.core.money import SUPPORTED_CURRENCIES, format_decimal
-from chalicelib.db import keys
 from chalicelib.db.cursors import decode_cursor, encode_cursor
-from chalicelib.ledger.balances import balance_from_row
-from chalicelib.ledger.journal import BalanceItem
+from chalicelib.ledger.balances import balance_from_row, currency_balance_rows
 from chalicelib.ledger.statements import Period, day_rows
-from chalicelib.partners.repository import PartnerItem
+from chalicelib.partners.repository import load_partners
 from chalicelib.core.csvformat import render, safe_text
 
 
@@ -42,8 +40,7 @@ def partner_row(row, p: Period, names: dict[str, str]) -> dict:
 
 
 def _names(partner_ids: list[str]) -> dict[str, str]:
-    found = PartnerItem.batch_get([(keys.partner_pk(pid), keys.PROFILE_SK) for pid in set(partner_ids)])
-    return {p.partner_id: p.display_name for p in found}
+    return {pid: p.display_name for pid, p in load_partners(partner_ids).items()}
 
 
 def _rows(currencies: list[str], after: tuple[str, str] | None, size: int) -> Iterator:
@@ -51,10 +48,8 @@ def _rows(currencies: list[str], after: tuple[str, str] | None, size: int) -> It
     for cur in currencies:
         if after and SUPPORTED_CURRENCIES.index(cur) < SUPPORTED_CURRENCIES.index(after[0]):
             continue
-        condition = None
-        if after and after[0] == cur:
-            condition = BalanceItem.gsi1sk > after[1]
-        yield from BalanceItem.gsi1.query(keys.balances_pk(cur), condition, page_size=size)
+        yield from currency_balance_rows(cur, after_partner=after[1] if after and after[0] == cur else None,
+                                         page_size=size)
 
 
 def report_page(p: Period, *, currency: str | None, limit: int, cursor: str | None) -> dict:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from chalicelib.db.transact import Transaction
 
 from chalicelib.catalog import model as catalog_model
-from chalicelib.catalog import service as catalog
-from chalicelib.catalog.service import ListingRef, RatingGuard
+from chalicelib.catalog import ratings as catalog
+from chalicelib.catalog.ratings import ListingRef, RatingGuard
 from chalicelib.entitlements import repository as entitlements
 from chalicelib.partners.repository import get_membership
 from chalicelib.reviews.model import RatingChange

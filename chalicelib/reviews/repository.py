@@ -1,6 +1,6 @@
 """Review rows in the single table, their index keys and the queries that read them.
 
-Rows (README "Reviews" has the access-pattern table):
+Rows (docs/architecture.md has the access-pattern table):
 - `REVIEWS#<listing>/BY#<author>` (ReviewItem): the review itself. Its key is the listing and the
   customer, written with attribute_not_exists, so a customer has one review per listing by
   construction. While visible it sits on gsi1 (newest), gsi2 (highest) and gsi3 (lowest) under
@@ -128,6 +128,48 @@ def index_actions(listing_id: str, review_id: str, stars: int, created_at: str, 
     return [
         getattr(ReviewItem, name).set(value)
         for name, value in visible_index_keys(listing_id, review_id, stars, created_at).items()
+    ]
+
+
+# --- new rows ------------------------------------------------------------------------------------
+def new_review_rows(*, review_id: str, listing_id: str, partner_id: str, author_sub: str, stars: int,
+                    title: str | None, body: str | None, listing_version: int,
+                    now: str) -> tuple[ReviewItem, ReviewHandleItem]:
+    """A visible review (one per author and listing, by its key) and its handle (reachable by review id)."""
+    review = ReviewItem(
+        pk=keys.listing_reviews_pk(listing_id), sk=keys.review_by_sk(author_sub),
+        **visible_index_keys(listing_id, review_id, stars, now),
+        review_id=review_id, listing_id=listing_id, partner_id=partner_id, author_sub=author_sub,
+        stars=stars, title=title, body=body, listing_version=listing_version,
+        status=model.VISIBLE, rev=0, created_at=now, updated_at=now,
+    )
+    handle = ReviewHandleItem(
+        pk=keys.review_pk(review_id), sk=keys.REVIEW_HANDLE_SK, review_id=review_id, listing_id=listing_id,
+        author_sub=author_sub, partner_id=partner_id, total_flags=0, pending_flags=0, created_at=now,
+    )
+    return review, handle
+
+
+def handle_key(review_id: str) -> ReviewHandleItem:
+    """A key-only review handle, for deleting it inside a transaction."""
+    return ReviewHandleItem(keys.review_pk(review_id), keys.REVIEW_HANDLE_SK)
+
+
+def new_flag(*, review_id: str, flagger_sub: str, reason: str, now: str) -> ReviewFlagItem:
+    """One user's flag on a review (one per user and review, by its key)."""
+    return ReviewFlagItem(pk=keys.review_flags_pk(review_id), sk=keys.review_flag_sk(flagger_sub),
+                          review_id=review_id, flagger_sub=flagger_sub, reason=reason, created_at=now)
+
+
+def flag_actions(review_id: str, *, reason: str, now: str) -> list:
+    """The handle's update for one more flag: counters, first/last flag, and its place in the moderation queue."""
+    H = ReviewHandleItem
+    return [
+        H.total_flags.add(1), H.pending_flags.add(1),
+        H.first_flagged_at.set(H.first_flagged_at | now), H.last_flagged_at.set(now),
+        H.last_flag_reason.set(reason),
+        H.gsi1pk.set(keys.FLAGGED_REVIEWS_PK),
+        H.gsi1sk.set(H.gsi1sk | keys.flagged_review_sk(now, review_id)),
     ]
 
 

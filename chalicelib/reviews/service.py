@@ -20,14 +20,13 @@ from chalicelib.audit.repository import audit_item
 from chalicelib.core import clock
 from chalicelib.core.errors import Conflict, DomainError, Forbidden, InvalidState, NotFound, UpstreamUnavailable
 from chalicelib.core.ids import new_id
-from chalicelib.db import keys
 from chalicelib.db.pages import Page
 from chalicelib.db.transact import Refusal, transaction
 from chalicelib.core.identity import Principal
 from chalicelib.reviews import model, ports
 from chalicelib.reviews.repository import (
-    ReplyAttr, ReviewFlagItem, ReviewHandleItem, ReviewItem, flagged_queue, get_by_id, get_flag, get_review,
-    index_actions, list_visible, reviews_of_handles, visible_index_keys,
+    ReplyAttr, ReviewFlagItem, ReviewHandleItem, ReviewItem, flag_actions, flagged_queue, get_by_id, get_flag,
+    get_review, handle_key, index_actions, list_visible, new_flag, new_review_rows, reviews_of_handles,
 )
 
 T = TypeVar("T")
@@ -117,16 +116,9 @@ def create_review(*, user: Principal, listing_id: str, rating: int, title: str |
         # Only the listing is read again on a retry: the review's uniqueness is the write's own condition.
         listing = _require_live_listing(listing_id)
         now = clock.now_iso()
-        review = ReviewItem(
-            pk=keys.listing_reviews_pk(listing_id), sk=keys.review_by_sk(user.sub),
-            **visible_index_keys(listing_id, review_id, rating, now),
+        review, handle = new_review_rows(
             review_id=review_id, listing_id=listing_id, partner_id=listing.partner_id, author_sub=user.sub,
-            stars=rating, title=_text(title), body=_text(body), listing_version=listing.version,
-            status=model.VISIBLE, rev=0, created_at=now, updated_at=now,
-        )
-        handle = ReviewHandleItem(
-            pk=keys.review_pk(review_id), sk=keys.REVIEW_HANDLE_SK, review_id=review_id, listing_id=listing_id,
-            author_sub=user.sub, partner_id=listing.partner_id, total_flags=0, pending_flags=0, created_at=now,
+            stars=rating, title=_text(title), body=_text(body), listing_version=listing.version, now=now,
         )
         guards: list[ports.RatingGuard | None] = []
 
@@ -194,7 +186,7 @@ def delete_my_review(*, user: Principal, listing_id: str) -> ReviewItem:
         listing = _require_listing(listing_id) if not change.is_noop else None
         with transaction(on_condition_failed=_retry) as tx:
             tx.delete(review, condition=ReviewItem.rev == int(review.rev))
-            tx.delete(ReviewHandleItem(keys.review_pk(review.review_id), keys.REVIEW_HANDLE_SK))
+            tx.delete(handle_key(review.review_id))
             _rating(tx, listing, change)
         return review
 
@@ -258,27 +250,18 @@ def flag(*, user: Principal, review_id: str, reason: str) -> ReviewHandleItem:
     if get_flag(review_id, user.sub) is not None:
         raise _already_flagged()
     now = clock.now_iso()
-    flag_row = ReviewFlagItem(
-        pk=keys.review_flags_pk(review_id), sk=keys.review_flag_sk(user.sub), review_id=review_id,
-        flagger_sub=user.sub, reason=reason, created_at=now,
-    )
+    flag_row = new_flag(review_id=review_id, flagger_sub=user.sub, reason=reason, now=now)
 
     def failed(_refusal: Refusal) -> DomainError:
         # Either this user's flag landed first (a double click) or the review was hidden or deleted.
         return _already_flagged() if get_flag(review_id, user.sub) is not None else NotFound("No such review.")
 
-    H = ReviewHandleItem
     with transaction(on_condition_failed=failed) as tx:
         tx.save(flag_row, condition=ReviewFlagItem.pk.does_not_exist())
         tx.condition_check(ReviewItem, review.pk, review.sk,
                            condition=(ReviewItem.review_id == review_id) & (ReviewItem.status == model.VISIBLE))
-        tx.update(handle, actions=[
-            H.total_flags.add(1), H.pending_flags.add(1),
-            H.first_flagged_at.set(H.first_flagged_at | now), H.last_flagged_at.set(now),
-            H.last_flag_reason.set(reason),
-            H.gsi1pk.set(keys.FLAGGED_REVIEWS_PK),
-            H.gsi1sk.set(H.gsi1sk | keys.flagged_review_sk(now, review_id)),
-        ], condition=H.pk.exists())
+        tx.update(handle, actions=flag_actions(review_id, reason=reason, now=now),
+                  condition=ReviewHandleItem.pk.exists())
     return handle
 
 

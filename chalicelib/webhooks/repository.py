@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 
+from chalicelib.config import get_settings
 from chalicelib.core import clock
 from chalicelib.db import keys
 from chalicelib.db.table import MarketItem, connection
-from chalicelib.config import get_settings
+from chalicelib.db.transact import Refusal, Transaction
 
 
 class StripeEventItem(MarketItem, discriminator="StripeEvent"):
@@ -40,6 +41,21 @@ def marker(event_id: str, event_type: str) -> StripeEventItem:
 
 def save_marker(tx, event_id: str, event_type: str) -> None:
     tx.save(marker(event_id, event_type), condition=StripeEventItem.pk.does_not_exist())
+
+
+def marker_refused(refusal: Refusal, event_id: str) -> bool:
+    """Whether `refusal` says the event's marker exists: another delivery of it took effect."""
+    return refusal.hit(keys.stripe_event_pk(event_id))
+
+
+def save_account_status(tx: Transaction, *, account_id: str, partner_id: str | None, flags: dict[str, bool],
+                        event_created: int, at: str) -> None:
+    """Store the account's flags unless a newer event (by Stripe's `created`) already stored its own."""
+    status = StripeAccountStatusItem(
+        keys.stripe_account_status_pk(account_id), keys.STRIPE_ACCOUNT_STATUS_SK, account_id=account_id,
+        partner_id=partner_id, event_created=event_created, updated_at=at, **flags)
+    tx.save(status, condition=StripeAccountStatusItem.pk.does_not_exist()
+            | (StripeAccountStatusItem.event_created <= event_created))
 
 
 def already_processed(event_id: str) -> bool:

@@ -2,8 +2,8 @@
 
 The signature is checked on the raw bytes before anything is parsed. Handlers are chosen by event type
 from `HANDLERS`; unknown types are acknowledged and ignored. Each handler re-reads the object from
-Stripe (the event body may be stale, duplicated or out of order) and applies the result through the
-orders service, whose transaction also saves the event's marker: the effect and the record that the
+Stripe (the event body may be stale, duplicated or out of order) and applies the result through
+`orders.payment_sync`, whose transaction also saves the event's marker: the effect and the record that the
 event was processed commit together. A delivery whose marker already exists is answered 200 at once.
 
 Cost of one delivery: at most three DynamoDB calls (marker check, order read, one transaction) and one
@@ -18,10 +18,9 @@ from typing import Any, Callable
 from chalicelib.audit.repository import audit_item
 from chalicelib.core import clock
 from chalicelib.core.errors import ValidationFailed
-from chalicelib.db import keys
-from chalicelib.orders import repository as orders
-from chalicelib.orders import service as checkout
 from chalicelib.db.transact import ConditionsFailed, transaction
+from chalicelib.orders import payment_sync
+from chalicelib.partners import repository as partners
 from chalicelib.payments import gateway as pay
 from chalicelib.payments.gateway import PaymentGateway
 from chalicelib.secrets import get_stripe_secrets
@@ -66,7 +65,7 @@ class _Marker:
         repository.save_marker(tx, self.event_id, self.event_type)
 
     def duplicate(self, exc: ConditionsFailed) -> bool:
-        return exc.hit(keys.stripe_event_pk(self.event_id))
+        return repository.marker_refused(exc.refusal, self.event_id)
 
     def save_alone(self) -> None:
         try:
@@ -93,11 +92,6 @@ def _retrying(marker: _Marker, attempt: Callable[[bool], str]) -> str:
     raise AssertionError("unreachable")
 
 
-def _order_of_intent(payment_intent_id: str | None, fresh: bool):
-    order = orders.by_payment_intent(payment_intent_id) if payment_intent_id else None
-    return orders.get(order.order_id) if order is not None and fresh else order
-
-
 def on_payment_intent(event: dict, gateway: PaymentGateway) -> str:
     marker = _Marker(event)
     intent = gateway.retrieve_payment_intent(event["data"]["object"]["id"])
@@ -106,11 +100,11 @@ def on_payment_intent(event: dict, gateway: PaymentGateway) -> str:
         return "ignored:no_order"
 
     def attempt(_fresh: bool) -> str:
-        order = orders.get(intent.order_id)  # type: ignore[arg-type]
+        order = payment_sync.load_order(intent.order_id)  # type: ignore[arg-type]
         if order is None:
             marker.save_alone()
             return "ignored:unknown_order"
-        return checkout.sync_payment(order, intent, hook=marker)[1]
+        return payment_sync.sync_payment(order, intent, hook=marker)[1]
 
     return _retrying(marker, attempt)
 
@@ -121,7 +115,7 @@ def on_charge_refunded(event: dict, gateway: PaymentGateway) -> str:
     charge = gateway.retrieve_charge(event["data"]["object"]["id"])
 
     def attempt(fresh: bool) -> str:
-        order = _order_of_intent(charge.payment_intent_id, fresh)
+        order = payment_sync.order_paid_by(charge.payment_intent_id, fresh=fresh)
         if order is None:
             marker.save_alone()
             return "ignored:unknown_order"
@@ -130,8 +124,8 @@ def on_charge_refunded(event: dict, gateway: PaymentGateway) -> str:
             marker.save_alone()
             return "noop:refunds_recorded"
         for index, refund in enumerate(new):
-            hook = marker if index == len(new) - 1 else checkout.NO_HOOK
-            order, _ = checkout.record_stripe_refund(order, refund, actor="stripe", reason=None, hook=hook)
+            hook = marker if index == len(new) - 1 else payment_sync.NO_HOOK
+            order, _ = payment_sync.record_stripe_refund(order, refund, actor="stripe", reason=None, hook=hook)
         return f"refunded:{len(new)}"
 
     return _retrying(marker, attempt)
@@ -142,11 +136,11 @@ def on_dispute(event: dict, gateway: PaymentGateway) -> str:
     dispute = gateway.retrieve_dispute(event["data"]["object"]["id"])
 
     def attempt(fresh: bool) -> str:
-        order = _order_of_intent(dispute.payment_intent_id, fresh)
+        order = payment_sync.order_paid_by(dispute.payment_intent_id, fresh=fresh)
         if order is None:
             marker.save_alone()
             return "ignored:unknown_order"
-        return checkout.sync_dispute(order, dispute, hook=marker)[1]
+        return payment_sync.sync_dispute(order, dispute, hook=marker)[1]
 
     return _retrying(marker, attempt)
 
@@ -157,8 +151,6 @@ def on_account_updated(event: dict, gateway: PaymentGateway) -> str:
     localstripe has no Connect accounts to re-read (the local stage's Connect sandbox lives in DynamoDB), so
     ordering is guarded by the event's `created` time instead of a Stripe read.
     """
-    from chalicelib.partners.repository import PartnerItem
-
     marker = _Marker(event)
     account = event["data"]["object"]
     account_id = account["id"]
@@ -166,18 +158,13 @@ def on_account_updated(event: dict, gateway: PaymentGateway) -> str:
     partner_id = repository.partner_of_account(account_id)
     now = clock.now_iso()
     flags = {name: bool(account.get(name)) for name in ("payouts_enabled", "charges_enabled", "details_submitted")}
-    status = repository.StripeAccountStatusItem(
-        keys.stripe_account_status_pk(account_id), keys.STRIPE_ACCOUNT_STATUS_SK, account_id=account_id,
-        partner_id=partner_id, event_created=created, updated_at=now, **flags)
     try:
         with transaction() as tx:
             marker(tx)
-            tx.save(status, condition=repository.StripeAccountStatusItem.pk.does_not_exist()
-                    | (repository.StripeAccountStatusItem.event_created <= created))
+            repository.save_account_status(tx, account_id=account_id, partner_id=partner_id, flags=flags,
+                                           event_created=created, at=now)
             if partner_id:
-                tx.update(PartnerItem(keys.partner_pk(partner_id), keys.PROFILE_SK), actions=[
-                    PartnerItem.payouts_enabled.set(flags["payouts_enabled"]), PartnerItem.updated_at.set(now)],
-                    condition=PartnerItem.pk.exists())
+                partners.set_payouts_enabled(tx, partner_id, flags["payouts_enabled"], at=now)
                 # Whether a partner can be paid out is a money-moving switch: keep a record of who flipped it.
                 tx.save(audit_item(actor="stripe", action="partner.payout_account_updated", entity_type="partner",
                                    entity_id=partner_id, at=now, data={"account_id": account_id, **flags,

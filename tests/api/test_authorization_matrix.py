@@ -19,8 +19,9 @@ import pytest
 
 from tests import ddb_calls
 from tests.api import authz_matrix as m
-from tests.api.helpers import Api, apply_partner, approved_partner
-from tests.checkout_factories import new_key, pay_with_fake, place_order, published_app, signed_event, use_test_secrets
+from tests.factories import (
+    Api, apply_partner, approved_partner, new_key, pay, place_order, publish_app, signed_event, use_test_secrets,
+)
 from tests.conftest import make_token
 
 ERROR_CODES = {401: {"unauthorized"}, 403: {"forbidden"}, 404: {"not_found"}, 400: {"validation_error"},
@@ -51,14 +52,14 @@ class Builder:
         w.partner_id = approved_partner(api, partner)["partner_id"]
         w.other_partner_id = approved_partner(api, other)["partner_id"]
         w.applicant_id = apply_partner(api, m.APPLICANT)["partner_id"]
-        w.listing_id = published_app(api, partner, name="Authz App", price=1000)["listing_id"]
-        w.second_listing_id = published_app(api, partner, name="Authz Second App", price=300)["listing_id"]
-        w.other_listing_id = published_app(api, other, name="Authz Other App", price=500)["listing_id"]
+        w.listing_id = publish_app(api, partner, name="Authz App", price=1000)["listing_id"]
+        w.second_listing_id = publish_app(api, partner, name="Authz Second App", price=300)["listing_id"]
+        w.other_listing_id = publish_app(api, other, name="Authz Other App", price=500)["listing_id"]
         w.draft_id = self.ok(api.post("/partner/listings", m._app_body(w, "draft"), sub=partner))["listing_id"]
         w.submitted_id = self.ok(api.post("/partner/listings", m._app_body(w, "submitted"), sub=partner))["listing_id"]
         self.ok(api.post(f"/partner/listings/{w.submitted_id}/submit", {}, sub=partner))
         order = self.ok(place_order(api, customer, [w.listing_id]), 201)
-        self.ok(pay_with_fake(api, self.gateway, order))
+        self.ok(pay(api, self.gateway, order))
         w.order_id = order["order_id"]
         assert self.ok(api.get(f"/orders/{w.order_id}", sub=customer))["status"] == "paid"
         w.review_id = self.ok(api.post(f"/listings/{w.listing_id}/reviews", m.REVIEW, sub=customer), 201)["review_id"]
@@ -101,10 +102,9 @@ def built():
 
     from app import app
     from chalicelib.db.table import MarketItem, create_table
-    from chalicelib.payments.fake_gateway import FakeGateway
     from chalicelib.payments.gateway import set_gateway
     from chalicelib.reconciliation.sources import use_listing
-    from tests.money_fakes import FakeStripeListing
+    from tests.fakes import FakeGateway, FakeStripeListing
 
     with mock_aws(), pytest.MonkeyPatch.context() as patch:
         MarketItem._connection = None
@@ -138,8 +138,8 @@ def _gateway_state(gateway) -> dict:
 @pytest.fixture
 def builder(built):
     """The module's world as it was built: the table copied back, a fake Stripe with the same state."""
-    from chalicelib.payments.fake_gateway import FakeGateway
     from chalicelib.payments.gateway import set_gateway
+    from tests.fakes import FakeGateway
 
     builder, world, tables, gateway_state = built
     live = _moto_tables()

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.catalog.service import get_live_listings
+from chalicelib.catalog.queries import get_live_listings
 from chalicelib.core.money import Component, Money, split_bundle
-from tests.api.helpers import ADMIN, Api, approved_partner
-from tests.api.test_catalog_builders import _fast_moto_transactions  # noqa: F401 - autouse
-from tests.api.test_catalog_builders import bundle_body, create_listing, publish
+from tests.factories import ADMIN, Api, approved_partner, bundle_body, create_listing, publish
 
 
 @pytest.fixture

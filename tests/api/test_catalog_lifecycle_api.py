@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.helpers import ADMIN, Api, apply_partner, approved_partner
-from tests.api.test_catalog_builders import _fast_moto_transactions  # noqa: F401 - autouse
-from tests.api.test_catalog_builders import app_body, create_listing, publish
+from tests.factories import ADMIN, Api, app_body, apply_partner, approved_partner, create_listing, publish
 
 
 @pytest.fixture

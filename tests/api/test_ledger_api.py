@@ -10,8 +10,7 @@ from chalicelib.db.transact import transaction
 from chalicelib.ledger import recorder
 from chalicelib.ledger.rules import allocate_refund
 from chalicelib.orders.model import apply_refund
-from tests.api.helpers import FINANCE, Api, approved_partner
-from tests.money_factories import line, order, part, refund
+from tests.factories import FINANCE, Api, approved_partner, line, order, part, refund
 
 
 @pytest.fixture

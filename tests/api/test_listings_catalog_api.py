@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests import ddb_calls
-from tests.api.helpers import Api, approved_partner
-from tests.api.test_catalog_builders import publish
+from tests.factories import Api, approved_partner, publish
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,8 @@ from chalicelib.db.transact import transaction
 from chalicelib.ledger import recorder
 from chalicelib.ledger.rules import allocate_refund
 from chalicelib.reconciliation.sources import use_listing
-from tests.api.helpers import FINANCE, Api, approved_partner
-from tests.money_factories import line, order, part, refund
-from tests.money_fakes import FakeStripeListing
+from tests.factories import FINANCE, Api, approved_partner, line, order, part, refund
+from tests.fakes import FakeStripeListing
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=timezone.utc)
 

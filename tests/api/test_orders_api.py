@@ -4,10 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.core.errors import PaymentFailed, UpstreamUnavailable
-from tests.api.helpers import ADMIN, FINANCE
-from tests.checkout_factories import (  # noqa: F401 - fixtures
-    admin_bundle, api, fake_gateway, new_key, pay_with_fake, place_order, published_app, published_bundle,
-)
+from tests.factories import ADMIN, FINANCE, new_key, pay, place_order, publish_admin_bundle, publish_app, publish_bundle
 
 
 def _audit_actions(api, entity_id):
@@ -15,7 +12,7 @@ def _audit_actions(api, entity_id):
 
 
 def test_order_an_app_creates_pending_order_with_payment_intent(api, fake_gateway):
-    app = published_app(api, "vendor", price=1500)
+    app = publish_app(api, "vendor", price=1500)
     response = place_order(api, "carol", [app["listing_id"]])
     assert response.status_code == 201, response.body
     order = response.data
@@ -33,14 +30,14 @@ def test_order_an_app_creates_pending_order_with_payment_intent(api, fake_gatewa
 
 
 def test_bundle_line_freezes_split_and_each_partners_commission(api):
-    a = published_app(api, "v1", price=1000)
-    b = published_app(api, "v2", price=3000)
-    c = published_app(api, "v2", price=2000)
+    a = publish_app(api, "v1", price=1000)
+    b = publish_app(api, "v2", price=3000)
+    c = publish_app(api, "v2", price=2000)
     partner_b = api.get("/partners/me", sub="v2").data["partner_id"]
     assert api.put(f"/admin/partners/{partner_b}/commission",
                    {"bps": 1500, "effective_from": __import__("datetime").date.today().isoformat()},
                    **ADMIN).status_code == 200
-    bundle = admin_bundle(api, [a["listing_id"], b["listing_id"], c["listing_id"]], price=2999)
+    bundle = publish_admin_bundle(api, [a["listing_id"], b["listing_id"], c["listing_id"]], price=2999)
     order = place_order(api, "carol", [bundle["listing_id"]]).data
     [line] = order["lines"]
     assert line["type"] == "bundle"
@@ -53,7 +50,7 @@ def test_bundle_line_freezes_split_and_each_partners_commission(api):
 
 
 def test_missing_idempotency_key_is_400_and_creates_nothing(api, fake_gateway):
-    app = published_app(api, "vendor")
+    app = publish_app(api, "vendor")
     response = api.post("/orders", {"items": [{"listing_id": app["listing_id"]}]}, sub="carol")
     assert response.status_code == 400
     assert response.data["error"]["code"] == "validation_error"
@@ -63,8 +60,8 @@ def test_missing_idempotency_key_is_400_and_creates_nothing(api, fake_gateway):
 
 
 def test_replay_returns_first_response_and_different_body_conflicts(api, fake_gateway):
-    app = published_app(api, "vendor")
-    other = published_app(api, "vendor")
+    app = publish_app(api, "vendor")
+    other = publish_app(api, "vendor")
     first = place_order(api, "carol", [app["listing_id"]], key="k-1")
     again = place_order(api, "carol", [app["listing_id"]], key="k-1")
     assert (again.status_code, again.data) == (201, first.data)
@@ -78,7 +75,7 @@ def test_replay_returns_first_response_and_different_body_conflicts(api, fake_ga
 
 
 def test_a_refused_request_stores_nothing_under_its_key(api):
-    app = published_app(api, "vendor")
+    app = publish_app(api, "vendor")
     assert place_order(api, "carol", ["lst_nope"], key="k-2").status_code == 400
     assert place_order(api, "carol", [app["listing_id"]], key="k-2").status_code == 201
 
@@ -101,8 +98,8 @@ def test_bad_order_bodies_are_400(api, body, field):
 
 
 def test_unpublished_unknown_and_mixed_currency_items_are_refused(api, fake_gateway):
-    app = published_app(api, "vendor")
-    euro = published_app(api, "vendor", currency="eur")
+    app = publish_app(api, "vendor")
+    euro = publish_app(api, "vendor", currency="eur")
     draft = api.post("/partner/listings", {"type": "app", "name": "Draft", "summary": "x", "category": "analytics",
                                            "price": {"amount": 100, "currency": "usd"}}, sub="vendor").data
     response = place_order(api, "carol", [app["listing_id"], draft["listing_id"], "lst_unknown"])
@@ -114,15 +111,15 @@ def test_unpublished_unknown_and_mixed_currency_items_are_refused(api, fake_gate
 
 
 def test_an_app_and_a_bundle_holding_it_cannot_share_an_order(api):
-    a = published_app(api, "v1")
-    b = published_app(api, "v1")
-    bundle = published_bundle(api, "v1", [a["listing_id"], b["listing_id"]], price=1500)
+    a = publish_app(api, "v1")
+    b = publish_app(api, "v1")
+    bundle = publish_bundle(api, "v1", [a["listing_id"], b["listing_id"]], price=1500)
     response = place_order(api, "carol", [bundle["listing_id"], a["listing_id"]])
     assert response.status_code == 400
 
 
 def test_free_order_is_paid_at_once_without_stripe(api, fake_gateway):
-    free = published_app(api, "vendor", price=0)
+    free = publish_app(api, "vendor", price=0)
     response = place_order(api, "carol", [free["listing_id"]])
     assert response.status_code == 201
     assert response.data["status"] == "paid"
@@ -134,12 +131,12 @@ def test_free_order_is_paid_at_once_without_stripe(api, fake_gateway):
 
 
 def test_already_owned_is_409_including_apps_owned_through_a_bundle(api, fake_gateway):
-    a = published_app(api, "v1", price=0)
-    b = published_app(api, "v1", price=500)
+    a = publish_app(api, "v1", price=0)
+    b = publish_app(api, "v1", price=500)
     assert place_order(api, "carol", [a["listing_id"]]).data["status"] == "paid"
     again = place_order(api, "carol", [a["listing_id"]])
     assert again.status_code == 409 and again.data["error"]["code"] == "already_owned"
-    bundle = published_bundle(api, "v1", [a["listing_id"], b["listing_id"]], price=400)
+    bundle = publish_bundle(api, "v1", [a["listing_id"], b["listing_id"]], price=400)
     response = place_order(api, "carol", [bundle["listing_id"]])
     assert response.status_code == 409 and response.data["error"]["code"] == "already_owned"
     assert fake_gateway.intents == {}
@@ -148,7 +145,7 @@ def test_already_owned_is_409_including_apps_owned_through_a_bundle(api, fake_ga
 
 
 def test_stripe_refusal_is_402_and_outage_503_and_nothing_is_stored(api, fake_gateway):
-    app = published_app(api, "vendor")
+    app = publish_app(api, "vendor")
     fake_gateway.fail_next = PaymentFailed("The payment provider refused the request.")
     refused = place_order(api, "carol", [app["listing_id"]], key="k-3")
     assert refused.status_code == 402 and refused.data["error"]["code"] == "payment_failed"
@@ -160,7 +157,7 @@ def test_stripe_refusal_is_402_and_outage_503_and_nothing_is_stored(api, fake_ga
 
 
 def test_orders_are_private_to_their_customer_and_visible_to_staff(api):
-    app = published_app(api, "vendor")
+    app = publish_app(api, "vendor")
     order = place_order(api, "carol", [app["listing_id"]]).data
     assert api.get(f"/orders/{order['order_id']}", sub="carol").status_code == 200
     other = api.get(f"/orders/{order['order_id']}", sub="mallory")
@@ -175,7 +172,7 @@ def test_orders_are_private_to_their_customer_and_visible_to_staff(api):
 
 
 def test_order_list_pages_newest_first(api):
-    apps = [published_app(api, "vendor", price=100 + i) for i in range(3)]
+    apps = [publish_app(api, "vendor", price=100 + i) for i in range(3)]
     ids = [place_order(api, "carol", [a["listing_id"]]).data["order_id"] for a in apps]
     first = api.get("/orders?limit=2", sub="carol").data
     assert [o["order_id"] for o in first["items"]] == ids[::-1][:2]
@@ -187,7 +184,7 @@ def test_order_list_pages_newest_first(api):
 
 
 def test_cancel_only_pending_orders_of_ones_own(api, fake_gateway):
-    app = published_app(api, "vendor")
+    app = publish_app(api, "vendor")
     order = place_order(api, "carol", [app["listing_id"]]).data
     assert api.post(f"/orders/{order['order_id']}/cancel", sub="mallory").status_code == 404
     canceled = api.post(f"/orders/{order['order_id']}/cancel", sub="carol")
@@ -201,7 +198,7 @@ def test_cancel_only_pending_orders_of_ones_own(api, fake_gateway):
 
 
 def test_cancel_after_payment_is_refused(api, fake_gateway):
-    app = published_app(api, "vendor")
+    app = publish_app(api, "vendor")
     order = place_order(api, "carol", [app["listing_id"]]).data
     fake_gateway.succeed(order["payment"]["payment_intent_id"])  # paid, webhook not yet arrived
     response = api.post(f"/orders/{order['order_id']}/cancel", sub="carol")
@@ -220,7 +217,7 @@ def test_openapi_documents_checkout_routes_with_idempotency_header(api):
 
 
 def test_cancel_racing_a_confirmation_is_refused_not_402(api, fake_gateway, monkeypatch):
-    app = published_app(api, "vendor")
+    app = publish_app(api, "vendor")
     order = place_order(api, "carol", [app["listing_id"]]).data
 
     def confirmed_meanwhile(payment_intent_id, *, idempotency_key):
@@ -235,7 +232,7 @@ def test_cancel_racing_a_confirmation_is_refused_not_402(api, fake_gateway, monk
 def test_a_retry_after_a_failed_write_reuses_the_payment_intent(api, fake_gateway, monkeypatch):
     from chalicelib.orders import repository
 
-    app = published_app(api, "vendor")
+    app = publish_app(api, "vendor")
     real = repository.put_new
     state = {"fail": True}
 

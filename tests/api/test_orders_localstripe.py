@@ -9,8 +9,7 @@ import pytest
 
 from chalicelib.payments.gateway import set_gateway
 from chalicelib.payments.stripe_gateway import StripeGateway
-from tests.api.helpers import ADMIN, Api
-from tests.checkout_factories import place_order, published_app, published_bundle, refund, use_test_secrets
+from tests.factories import ADMIN, Api, place_order, publish_app, publish_bundle, request_refund, use_test_secrets
 from tests.stripe_server import (  # noqa: F401 - fixtures
     STRIPE_KEY, client_confirm, localstripe, stripe_webhooks,
 )
@@ -31,9 +30,9 @@ def _forward(api, delivery):
 
 
 def test_bundle_paid_through_localstripe_then_refunded_by_an_admin(api, localstripe, stripe_webhooks):
-    a = published_app(api, "ls-vendor", price=1200)
-    b = published_app(api, "ls-vendor", price=1800)
-    bundle = published_bundle(api, "ls-vendor", [a["listing_id"], b["listing_id"]], price=2500)
+    a = publish_app(api, "ls-vendor", price=1200)
+    b = publish_app(api, "ls-vendor", price=1800)
+    bundle = publish_bundle(api, "ls-vendor", [a["listing_id"], b["listing_id"]], price=2500)
     order = place_order(api, "ls-carol", [bundle["listing_id"]]).data
     pi_id = order["payment"]["payment_intent_id"]
     assert order["status"] == "pending_payment" and pi_id.startswith("pi_")
@@ -49,17 +48,17 @@ def test_bundle_paid_through_localstripe_then_refunded_by_an_admin(api, localstr
     # localstripe's delivery replayed: nothing happens twice.
     assert _forward(api, delivery).data["outcome"] == "duplicate"
 
-    refunded = refund(api, order["order_id"], {"reason": "customer asked"})
+    refunded = request_refund(api, order["order_id"], {"reason": "customer asked"})
     assert refunded.status_code == 201, refunded.body
     assert refunded.data["order"]["status"] == "refunded"
     assert refunded.data["refund"]["stripe_refund_id"].startswith("re_")
     assert api.get("/me/entitlements", sub="ls-carol").data["items"] == []
     # Our own check refuses what localstripe would let through.
-    assert refund(api, order["order_id"], {"reason": "again", "amount": 1}).status_code == 409
+    assert request_refund(api, order["order_id"], {"reason": "again", "amount": 1}).status_code == 409
 
 
 def test_declined_card_fails_the_order_through_localstripes_webhook(api, localstripe, stripe_webhooks):
-    app = published_app(api, "ls-vendor", price=900)
+    app = publish_app(api, "ls-vendor", price=900)
     order = place_order(api, "ls-dave", [app["listing_id"]]).data
     pi_id = order["payment"]["payment_intent_id"]
     status, body = client_confirm(localstripe, pi_id, "pm_card_chargeCustomerFail")
@@ -72,7 +71,7 @@ def test_declined_card_fails_the_order_through_localstripes_webhook(api, localst
 
 
 def test_a_tampered_localstripe_delivery_is_refused(api, localstripe, stripe_webhooks):
-    app = published_app(api, "ls-vendor", price=700)
+    app = publish_app(api, "ls-vendor", price=700)
     order = place_order(api, "ls-erin", [app["listing_id"]]).data
     pi_id = order["payment"]["payment_intent_id"]
     client_confirm(localstripe, pi_id)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.helpers import ADMIN, FINANCE, Api, apply_partner, approved_partner
+from tests.factories import ADMIN, FINANCE, Api, apply_partner, approved_partner
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.helpers import Api
+from tests.factories import Api
 
 
 @pytest.fixture

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.helpers import ADMIN, Api
-from tests.test_reviews_factories import give, published_listing
+from tests.factories import ADMIN, Api, give, publish_app, publish_bundle
 
 
 @pytest.fixture
@@ -14,7 +13,7 @@ def api(client):
 
 @pytest.fixture
 def listing(api):
-    return published_listing(api, "vendor")
+    return publish_app(api, "vendor")
 
 
 def _reviews(api, listing_id, query=""):
@@ -89,10 +88,9 @@ def test_non_owner_is_forbidden_and_nothing_changes(api, listing):
 
 
 def test_owner_through_a_bundle_may_review_the_app(api):
-    app1 = published_listing(api, "vendor", price=1000)
-    app2 = published_listing(api, "vendor", price=1000)
-    bundle = published_listing(api, "vendor", price=1500, listing_type="bundle",
-                               components=[app1["listing_id"], app2["listing_id"]])
+    app1 = publish_app(api, "vendor", price=1000)
+    app2 = publish_app(api, "vendor", price=1000)
+    bundle = publish_bundle(api, "vendor", [app1["listing_id"], app2["listing_id"]], price=1500)
     give("bob", bundle, components=[app1, app2])
     response = api.post(f"/listings/{app2['listing_id']}/reviews", {"rating": 2}, sub="bob")
     assert response.status_code == 201, response.body
@@ -273,7 +271,7 @@ def test_partner_replies_once_edits_and_the_reply_is_shown(api, listing):
 
 def test_reply_by_anyone_but_the_listings_partner_is_not_found(api, listing):
     review = _review(api, listing, "bob")
-    published_listing(api, "other-vendor")  # an approved partner, but not this listing's
+    publish_app(api, "other-vendor")  # an approved partner, but not this listing's
     path = f"/partner/reviews/{review['review_id']}/reply"
     for sub in ("other-vendor", "bob", "stranger"):
         _error(api.post(path, {"body": "hi"}, sub=sub), 404, "not_found")
@@ -402,7 +400,7 @@ def test_unknown_review_moderation_is_not_found(api):
 
 def test_a_free_app_ordered_through_checkout_can_be_reviewed(api):
     """End to end with checkout: a free order is paid at once and its entitlement lets the buyer review."""
-    app = published_listing(api, "vendor", price=0)
+    app = publish_app(api, "vendor", price=0)
     lid = app["listing_id"]
     _error(api.post(f"/listings/{lid}/reviews", {"rating": 4}, sub="bob"), 403, "forbidden")
     order = api.post("/orders", {"items": [{"listing_id": lid}]}, sub="bob", headers={"Idempotency-Key": "k1"})

@@ -8,7 +8,6 @@ a change that adds a read to a route fails here and has to raise the budget on p
 from __future__ import annotations
 
 from bench.route_costs import walk
-from tests.checkout_factories import api, fake_gateway  # noqa: F401 - fixtures
 
 # route -> (most DynamoDB calls, most items read) for one request
 BUDGETS: dict[str, tuple[int, int]] = {

@@ -7,10 +7,8 @@ import time
 import pytest
 
 from tests import ddb_calls
-from tests.api.helpers import ADMIN
-from tests.checkout_factories import (  # noqa: F401 - fixtures
-    WEBHOOK_SECRET, api, deliver, fake_gateway, pay_with_fake, place_order, published_app, published_bundle,
-    refund, signed_event,
+from tests.factories import (
+    ADMIN, WEBHOOK_SECRET, deliver, pay, place_order, publish_app, publish_bundle, request_refund, signed_event,
 )
 
 
@@ -24,12 +22,12 @@ def _entitlements(api, sub="carol"):
 
 @pytest.fixture
 def pending(api):
-    app = published_app(api, "vendor", price=2500)
+    app = publish_app(api, "vendor", price=2500)
     return place_order(api, "carol", [app["listing_id"]]).data
 
 
 def test_payment_succeeded_pays_order_grants_entitlements_and_audits(api, fake_gateway, pending):
-    response = pay_with_fake(api, fake_gateway, pending)
+    response = pay(api, fake_gateway, pending)
     assert response.status_code == 200, response.body
     assert response.data["outcome"] == "paid"
     order = _order(api, pending["order_id"])
@@ -41,11 +39,11 @@ def test_payment_succeeded_pays_order_grants_entitlements_and_audits(api, fake_g
 
 
 def test_bundle_payment_grants_the_bundle_and_each_app(api, fake_gateway):
-    a = published_app(api, "v1", price=1000)
-    b = published_app(api, "v1", price=2000)
-    bundle = published_bundle(api, "v1", [a["listing_id"], b["listing_id"]], price=2400)
+    a = publish_app(api, "v1", price=1000)
+    b = publish_app(api, "v1", price=2000)
+    bundle = publish_bundle(api, "v1", [a["listing_id"], b["listing_id"]], price=2400)
     order = place_order(api, "carol", [bundle["listing_id"]]).data
-    pay_with_fake(api, fake_gateway, order)
+    pay(api, fake_gateway, order)
     assert _entitlements(api) == sorted([bundle["listing_id"], a["listing_id"], b["listing_id"]])
     one = api.get(f"/me/entitlements/{a['listing_id']}", sub="carol").data
     assert one["via_bundle"] == bundle["listing_id"] and one["type"] == "app"
@@ -81,7 +79,7 @@ def test_late_payment_failed_never_undoes_paid(api, fake_gateway, pending):
     fake_gateway.decline(pi_id)
     failed_raw, failed_header = signed_event("payment_intent.payment_failed", {"id": pi_id}, event_id="evt_fail")
     fake_gateway.succeed(pi_id)  # the customer retried with another card before the failure event arrived
-    pay_with_fake(api, fake_gateway, pending)
+    pay(api, fake_gateway, pending)
     late = deliver(api, failed_raw, failed_header)
     assert late.status_code == 200
     assert _order(api, pending["order_id"])["status"] == "paid"
@@ -95,7 +93,7 @@ def test_payment_failed_marks_failed_and_a_retry_still_pays(api, fake_gateway, p
     order = _order(api, pending["order_id"])
     assert order["status"] == "failed" and order["failure_reason"] == "insufficient_funds"
     assert order["payment"]["client_secret"]  # the customer can try another card
-    assert pay_with_fake(api, fake_gateway, pending).data["outcome"] == "paid"
+    assert pay(api, fake_gateway, pending).data["outcome"] == "paid"
     assert _order(api, pending["order_id"])["status"] == "paid"
 
 
@@ -186,11 +184,11 @@ def test_stripe_outage_is_503_and_the_event_can_be_redelivered(api, fake_gateway
 
 # --- budgets -------------------------------------------------------------------------------------
 def test_post_orders_costs_at_most_4_dynamodb_calls_and_1_stripe_call(api, fake_gateway):
-    a = published_app(api, "v1", price=1000)
-    b = published_app(api, "v2", price=2000)
-    c = published_app(api, "v3", price=500)
-    bundle = published_bundle(api, "v3", [c["listing_id"], published_app(api, "v3", price=700)["listing_id"]],
-                              price=1000)
+    a = publish_app(api, "v1", price=1000)
+    b = publish_app(api, "v2", price=2000)
+    c = publish_app(api, "v3", price=500)
+    bundle = publish_bundle(api, "v3", [c["listing_id"], publish_app(api, "v3", price=700)["listing_id"]],
+                            price=1000)
     fake_gateway.calls.clear()
     with ddb_calls.recording() as log:
         response = place_order(api, "carol", [a["listing_id"], b["listing_id"], bundle["listing_id"]])
@@ -200,8 +198,8 @@ def test_post_orders_costs_at_most_4_dynamodb_calls_and_1_stripe_call(api, fake_
 
 
 def test_a_webhook_costs_at_most_3_dynamodb_calls_and_1_stripe_call(api, fake_gateway):
-    a = published_app(api, "v1", price=1000)
-    b = published_app(api, "v2", price=2000)
+    a = publish_app(api, "v1", price=1000)
+    b = publish_app(api, "v2", price=2000)
     order = place_order(api, "carol", [a["listing_id"], b["listing_id"]]).data
     fake_gateway.succeed(order["payment"]["payment_intent_id"])
     raw, header = signed_event("payment_intent.succeeded", {"id": order["payment"]["payment_intent_id"]})
@@ -216,8 +214,8 @@ def test_a_webhook_costs_at_most_3_dynamodb_calls_and_1_stripe_call(api, fake_ga
 
 
 def test_charge_refunded_webhook_costs_at_most_3_dynamodb_calls(api, fake_gateway, pending):
-    pay_with_fake(api, fake_gateway, pending)
-    assert refund(api, pending["order_id"], {"reason": "asked", "amount": 500}).status_code == 201
+    pay(api, fake_gateway, pending)
+    assert request_refund(api, pending["order_id"], {"reason": "asked", "amount": 500}).status_code == 201
     charge_id = fake_gateway.intents[pending["payment"]["payment_intent_id"]].latest_charge_id
     raw, header = signed_event("charge.refunded", {"id": charge_id, "object": "charge"})
     fake_gateway.calls.clear()
@@ -229,7 +227,7 @@ def test_charge_refunded_webhook_costs_at_most_3_dynamodb_calls(api, fake_gatewa
 
 # --- refunds made in the Stripe dashboard, disputes, connected accounts ------------------------------
 def test_dashboard_refund_arrives_by_charge_refunded_and_is_counted_once(api, fake_gateway, pending):
-    pay_with_fake(api, fake_gateway, pending)
+    pay(api, fake_gateway, pending)
     pi_id = pending["payment"]["payment_intent_id"]
     fake_gateway.refund_in_dashboard(pi_id, 2500)
     charge_id = fake_gateway.intents[pi_id].latest_charge_id
@@ -245,12 +243,12 @@ def test_dashboard_refund_arrives_by_charge_refunded_and_is_counted_once(api, fa
 
 
 def test_dispute_opened_then_won_restores_the_order(api, fake_gateway, pending):
-    pay_with_fake(api, fake_gateway, pending)
+    pay(api, fake_gateway, pending)
     dispute = fake_gateway.open_dispute(pending["payment"]["payment_intent_id"])
     raw, header = signed_event("charge.dispute.created", {"id": dispute.dispute_id, "object": "dispute"})
     assert deliver(api, raw, header).data["outcome"] == "dispute_open"
     assert _order(api, pending["order_id"])["status"] == "disputed"
-    assert refund(api, pending["order_id"], {"reason": "x"}).status_code == 409  # disputed: no refunds
+    assert request_refund(api, pending["order_id"], {"reason": "x"}).status_code == 409  # disputed: no refunds
     fake_gateway.close_dispute(dispute.dispute_id, "won")
     raw, header = signed_event("charge.dispute.closed", {"id": dispute.dispute_id, "object": "dispute"})
     assert deliver(api, raw, header).data["outcome"] == "dispute_won"
@@ -272,7 +270,7 @@ def _journaled(txn_id: str) -> bool:
 
 
 def test_dispute_events_out_of_order_apply_the_current_state_once(api, fake_gateway, pending):
-    pay_with_fake(api, fake_gateway, pending)
+    pay(api, fake_gateway, pending)
     dispute = fake_gateway.open_dispute(pending["payment"]["payment_intent_id"])
     created = signed_event("charge.dispute.created", {"id": dispute.dispute_id})
     fake_gateway.close_dispute(dispute.dispute_id, "lost")
@@ -289,7 +287,7 @@ def test_account_updated_sets_the_linked_partners_payouts_flag_newest_first(api,
     from chalicelib.db.table import MarketItem, connection
     from chalicelib.config import get_settings
 
-    partner = published_app(api, "vendor")["partner_id"]
+    partner = publish_app(api, "vendor")["partner_id"]
     connection().put_item(get_settings().table_name, keys.connect_account_pk("acct_1"), keys.CONNECT_ACCOUNT_SK,
                           attributes={"partner_id": {"S": partner}, "kind": {"S": "ConnectLink"}})
     now = int(time.time())

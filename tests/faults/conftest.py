@@ -5,8 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.api.helpers import Api
-from tests.checkout_factories import STRIPE_KEY, use_test_secrets
+from tests.factories import STRIPE_KEY, Api, use_test_secrets
 from tests.faults.inject import StripeHttpStub
 
 
@@ -60,8 +59,8 @@ def earned_partner(ddb, stub, stripe_connect):
     from chalicelib.ledger import recorder
     from chalicelib.partners import service as partners
     from chalicelib.payouts import accounts
-    from tests.money_factories import line, order, part
-    from tests.money_fakes import FakeConnect
+    from tests.factories import line, order, part
+    from tests.fakes import FakeConnect
 
     clock.set_now(lambda: T0)
     admin = Principal("admin-1", groups=frozenset({"admin"}))

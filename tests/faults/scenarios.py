@@ -1,8 +1,7 @@
 """Shared steps of the fault tests: the error shape, a paid order, a payout run, "the table is unchanged"."""
 from __future__ import annotations
 
-from tests.api.helpers import FINANCE
-from tests.checkout_factories import deliver, place_order, published_app, signed_event
+from tests.factories import FINANCE, deliver, place_order, publish_app, signed_event
 from tests.faults.inject import diff, table_rows
 
 
@@ -20,7 +19,7 @@ def assert_unchanged(before: dict) -> None:
 
 def paid_order(api, stub, *, price: int = 1000) -> dict:
     """An order of a fresh app by `carol`, paid through the stub and its `payment_intent.succeeded` event."""
-    app = published_app(api, "vendor", price=price)
+    app = publish_app(api, "vendor", price=price)
     placed = place_order(api, "carol", [app["listing_id"]])
     assert placed.status_code == 201, placed.body
     pi_id = placed.data["payment"]["payment_intent_id"]

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.checkout_factories import deliver, new_key, place_order, published_app, refund, signed_event
+from tests.factories import deliver, new_key, place_order, publish_app, request_refund, signed_event
 from tests.faults.checks import assert_checkout_consistent, assert_payouts_consistent, by_kind
 from tests.faults.inject import THROTTLING, THROTTLING_EXCEPTION, TRANSACTION_CONFLICT, DdbFaults, table_rows
 from tests.faults.scenarios import assert_error, assert_unchanged, paid_order, run_payouts
@@ -81,7 +81,7 @@ def _sequence(sites) -> list[str]:
 
 # --- the call sites are the ones listed above -----------------------------------------------------
 def test_call_sites_are_the_enumerated_ones(api, stub):
-    app = published_app(api, "vendor", price=1500)
+    app = publish_app(api, "vendor", price=1500)
     with DdbFaults() as calls:
         order = place_order(api, "carol", [app["listing_id"]]).data
     assert calls.seen == _sequence(ORDER_SITES)
@@ -92,7 +92,7 @@ def test_call_sites_are_the_enumerated_ones(api, stub):
         assert deliver(api, raw, header).data["outcome"] == "paid"
     assert calls.seen == _sequence(PAID_WEBHOOK_SITES)
     with DdbFaults() as calls:
-        assert refund(api, order["order_id"], {"reason": "asked", "amount": 100}).status_code == 201
+        assert request_refund(api, order["order_id"], {"reason": "asked", "amount": 100}).status_code == 201
     assert calls.seen == _sequence(REFUND_SITES)
     stub.refund_in_dashboard(pi_id, 300)
     raw, header = signed_event("charge.refunded", {"id": stub.charge_of(pi_id),
@@ -112,7 +112,7 @@ def test_payout_run_call_sites_are_the_enumerated_ones(run_api, stub):
 # --- POST /orders -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("operation,nth,code", cases(ORDER_SITES, throttling_exception=True))
 def test_order_ddb_failure_is_503_writes_nothing_and_the_retry_succeeds(api, stub, operation, nth, code):
-    app = published_app(api, "vendor", price=1500)
+    app = publish_app(api, "vendor", price=1500)
     key = new_key()
     before = table_rows()
     with DdbFaults().fail(operation, nth=nth, code=code) as faults:
@@ -130,7 +130,7 @@ def test_order_ddb_failure_is_503_writes_nothing_and_the_retry_succeeds(api, stu
 # --- POST /webhooks/stripe --------------------------------------------------------------------------
 @pytest.mark.parametrize("operation,nth,code", cases(PAID_WEBHOOK_SITES))
 def test_payment_webhook_ddb_failure_is_503_and_the_redelivery_applies_it_once(api, stub, operation, nth, code):
-    app = published_app(api, "vendor", price=1200)
+    app = publish_app(api, "vendor", price=1200)
     order = place_order(api, "carol", [app["listing_id"]]).data
     pi_id = order["payment"]["payment_intent_id"]
     stub.succeed(pi_id)
@@ -173,13 +173,13 @@ def test_refund_ddb_failure_is_503_records_nothing_and_the_retry_refunds_once(ap
     key = new_key()
     before = table_rows()
     with DdbFaults().fail(operation, nth=nth, code=code) as faults:
-        failed = refund(api, order["order_id"], {"reason": "asked", "amount": 600}, key=key)
+        failed = request_refund(api, order["order_id"], {"reason": "asked", "amount": 600}, key=key)
     assert faults.fired == 1
     assert_error(failed, 503, "upstream_unavailable")
     assert_unchanged(before)
     # Before the Stripe call nothing moved; after it, Stripe refunded once and the retry must not refund again.
     assert stub.refunded_total(pi_id) == (0 if (operation, nth) == ("BatchGetItem", 1) else 600)
-    retried = refund(api, order["order_id"], {"reason": "asked", "amount": 600}, key=key)
+    retried = request_refund(api, order["order_id"], {"reason": "asked", "amount": 600}, key=key)
     assert retried.status_code == 201, retried.body
     assert retried.data["order"]["refunded"]["amount"] == 600
     assert len(stub.state.refunds) == 1 and stub.refunded_total(pi_id) == 600
@@ -194,7 +194,7 @@ def _small_seller() -> str:
     """
     from chalicelib.db.transact import transaction
     from chalicelib.ledger import recorder
-    from tests.money_factories import line, order, part
+    from tests.factories import line, order, part
 
     with transaction() as tx:
         recorder.record_sale(tx, order(line(part("ptn_zz_small", 1000, 2000)), currency="usd"))
@@ -252,7 +252,7 @@ def test_two_dashboard_refunds_one_recorded_before_the_failure_are_each_counted_
 # --- POST /orders/{id}/cancel (checkout's other Stripe + DynamoDB step) ----------------------------------
 @pytest.mark.parametrize("where", ["stripe-cancel", "ddb-write"])
 def test_cancel_failure_is_503_and_the_retry_cancels(api, stub, where):
-    app = published_app(api, "vendor")
+    app = publish_app(api, "vendor")
     order = place_order(api, "carol", [app["listing_id"]]).data
     pi_id = order["payment"]["payment_intent_id"]
     before = table_rows()
@@ -285,9 +285,8 @@ def sandbox_api(client):
     from chalicelib.payouts import accounts
     from chalicelib.payouts.gateway import use_connect
     from chalicelib.payouts.sandbox import ConnectSandbox, onboarding_token
-    from tests.api.helpers import Api
+    from tests.factories import Api, line, order, part
     from tests.faults.conftest import T0
-    from tests.money_factories import line, order, part
 
     sandbox = ConnectSandbox()
     use_connect(sandbox)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.checkout_factories import deliver, new_key, place_order, published_app, refund, signed_event
+from tests.factories import deliver, new_key, place_order, publish_app, request_refund, signed_event
 from tests.faults.checks import assert_checkout_consistent, assert_payouts_consistent, by_kind
 from tests.faults.inject import FAULT_429, FAULT_500, FAULT_DECLINE, FAULT_REFUSED, FAULT_TIMEOUT, table_rows
 from tests.faults.scenarios import assert_error, assert_unchanged, paid_order, run_payouts
@@ -44,7 +44,7 @@ OUTAGES = [
 @pytest.mark.parametrize("fault,times,after_effect", OUTAGES)
 def test_order_payment_intent_outage_is_503_nothing_written_and_the_retry_reuses_one_intent(
         api, stub, fault, times, after_effect):
-    app = published_app(api, "vendor", price=1500)
+    app = publish_app(api, "vendor", price=1500)
     key = new_key()
     before = table_rows()
     stub.fail("POST", "/v1/payment_intents", fault, times=times, after_effect=after_effect)
@@ -65,7 +65,7 @@ def test_order_payment_intent_outage_is_503_nothing_written_and_the_retry_reuses
 
 
 def test_order_transient_500_is_absorbed_by_the_adapters_retry(api, stub):
-    app = published_app(api, "vendor")
+    app = publish_app(api, "vendor")
     stub.fail("POST", "/v1/payment_intents", FAULT_500, times=1)
     placed = place_order(api, "carol", [app["listing_id"]])
     assert placed.status_code == 201, placed.body
@@ -75,7 +75,7 @@ def test_order_transient_500_is_absorbed_by_the_adapters_retry(api, stub):
 
 @pytest.mark.parametrize("fault", [FAULT_DECLINE, FAULT_REFUSED])
 def test_order_refused_by_stripe_is_402_payment_failed_and_a_retry_with_the_key_succeeds(api, stub, fault):
-    app = published_app(api, "vendor")
+    app = publish_app(api, "vendor")
     key = new_key()
     before = table_rows()
     stub.fail("POST", "/v1/payment_intents", fault)
@@ -89,7 +89,7 @@ def test_order_refused_by_stripe_is_402_payment_failed_and_a_retry_with_the_key_
 # --- POST /webhooks/stripe --------------------------------------------------------------------------
 @pytest.mark.parametrize("fault,times", [(FAULT_500, 3), (FAULT_429, 1), (FAULT_TIMEOUT, 3)])
 def test_webhook_cannot_reread_the_intent_answers_5xx_and_the_redelivery_applies_it_once(api, stub, fault, times):
-    app = published_app(api, "vendor", price=1200)
+    app = publish_app(api, "vendor", price=1200)
     order = place_order(api, "carol", [app["listing_id"]]).data
     pi_id = order["payment"]["payment_intent_id"]
     stub.succeed(pi_id)
@@ -113,7 +113,7 @@ def test_webhook_cannot_reread_the_intent_answers_5xx_and_the_redelivery_applies
 
 
 def test_declined_card_fails_the_order_and_paying_again_with_another_card_succeeds(api, stub):
-    app = published_app(api, "vendor", price=1200)
+    app = publish_app(api, "vendor", price=1200)
     order = place_order(api, "carol", [app["listing_id"]]).data
     pi_id = order["payment"]["payment_intent_id"]
     stub.decline(pi_id)
@@ -157,16 +157,16 @@ def test_refund_outage_is_503_nothing_recorded_and_the_retry_refunds_once(api, s
     before = table_rows()
     stub.fail("POST", "/v1/refunds", fault, times=times, after_effect=after_effect)
 
-    failed = refund(api, order["order_id"], {"reason": "customer asked", "amount": 500}, key=key)
+    failed = request_refund(api, order["order_id"], {"reason": "customer asked", "amount": 500}, key=key)
 
     assert_error(failed, 503, "upstream_unavailable")
     assert_unchanged(before)
     assert stub.refunded_total(pi_id) == (500 if after_effect else 0)
-    retried = refund(api, order["order_id"], {"reason": "customer asked", "amount": 500}, key=key)
+    retried = request_refund(api, order["order_id"], {"reason": "customer asked", "amount": 500}, key=key)
     assert retried.status_code == 201, retried.body
     assert retried.data["order"]["refunded"]["amount"] == 500
     assert len(stub.state.refunds) == 1 and stub.refunded_total(pi_id) == 500  # moved once
-    replay = refund(api, order["order_id"], {"reason": "customer asked", "amount": 500}, key=key)
+    replay = request_refund(api, order["order_id"], {"reason": "customer asked", "amount": 500}, key=key)
     assert replay.status_code == 201 and replay.data == retried.data
     assert len(stub.state.refunds) == 1
     assert_checkout_consistent(stub)
@@ -177,10 +177,10 @@ def test_refund_refused_by_stripe_is_402_and_changes_nothing(api, stub):
     key = new_key()
     before = table_rows()
     stub.fail("POST", "/v1/refunds", FAULT_REFUSED)
-    assert_error(refund(api, order["order_id"], {"reason": "customer asked"}, key=key), 402, "payment_failed")
+    assert_error(request_refund(api, order["order_id"], {"reason": "customer asked"}, key=key), 402, "payment_failed")
     assert_unchanged(before)
     assert not stub.state.refunds
-    retried = refund(api, order["order_id"], {"reason": "customer asked"}, key=key)
+    retried = request_refund(api, order["order_id"], {"reason": "customer asked"}, key=key)
     assert retried.status_code == 201 and retried.data["order"]["status"] == "refunded", retried.body
     assert_checkout_consistent(stub)
 
@@ -191,12 +191,12 @@ def test_refund_whose_webhook_was_recorded_first_is_still_answered_on_retry(api,
     pi_id = order["payment"]["payment_intent_id"]
     key = new_key()
     stub.fail("POST", "/v1/refunds", FAULT_TIMEOUT, times=3, after_effect=True)
-    assert_error(refund(api, order["order_id"], {"reason": "customer asked", "amount": 700}, key=key),
+    assert_error(request_refund(api, order["order_id"], {"reason": "customer asked", "amount": 700}, key=key),
            503, "upstream_unavailable")
     raw, header = signed_event("charge.refunded", {"id": stub.charge_of(pi_id),
                                                    "object": "charge"})
     assert deliver(api, raw, header).data["outcome"] == "refunded:1"
-    retried = refund(api, order["order_id"], {"reason": "customer asked", "amount": 700}, key=key)
+    retried = request_refund(api, order["order_id"], {"reason": "customer asked", "amount": 700}, key=key)
     assert retried.status_code == 201, retried.body
     assert retried.data["order"]["refunded"]["amount"] == 700
     assert len(stub.state.refunds) == 1

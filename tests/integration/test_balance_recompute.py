@@ -14,7 +14,7 @@ from chalicelib.ledger.balances import balance_of
 from chalicelib.ledger.journal import JournalItem, PostingItem
 from chalicelib.ledger.rules import allocate_refund, partner_account
 from chalicelib.orders.model import apply_refund
-from tests.money_factories import line, order, part, refund
+from tests.factories import line, order, part, refund
 
 PARTNERS = ("ptn_a", "ptn_b", "ptn_c")
 

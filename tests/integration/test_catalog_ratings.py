@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.catalog import service
+from chalicelib.catalog import decisions, lifecycle, queries, ratings
+from chalicelib.catalog import repository as catalog_repo
 from chalicelib.catalog.browse import browse
 from chalicelib.catalog.repository import ListingItem, RevisionItem, projection_partitions
 from chalicelib.core.errors import Conflict
@@ -11,7 +12,6 @@ from chalicelib.db.table import MarketItem
 from chalicelib.db.transact import transaction
 from chalicelib.core.identity import Principal
 from chalicelib.partners import service as partners
-from tests.api.test_catalog_builders import _fast_moto_transactions  # noqa: F401 - autouse
 
 ADMIN = Principal("admin-1", groups=frozenset({"admin"}))
 OWNER = Principal("owner-1")
@@ -26,9 +26,9 @@ def _partner():
 def _published(name: str, slug: str) -> str:
     body = {"type": "app", "name": name, "slug": slug, "summary": "s", "category": "analytics", "tags": ["kpi"],
             "price": {"amount": 500, "currency": "usd"}}
-    listing_id = service.create_listing(user=OWNER, body=body)["listing_id"]
-    service.partner_action(user=OWNER, listing_id=listing_id, action="submit")
-    service.decide(admin=ADMIN, listing_id=listing_id, action="approve")
+    listing_id = lifecycle.create_listing(user=OWNER, body=body)["listing_id"]
+    lifecycle.partner_action(user=OWNER, listing_id=listing_id, action="submit")
+    decisions.decide(admin=ADMIN, listing_id=listing_id, action="approve")
     return listing_id
 
 
@@ -39,9 +39,9 @@ def listings(ddb):
 
 
 def _rate(listing_id: str, *, removed=None, added=None):
-    ref = service.get_listing_for_owner_check(listing_id)
+    ref = ratings.get_listing_for_owner_check(listing_id)
     with transaction() as tx:
-        service.add_rating_change(tx, ref, removed=removed, added=added)
+        ratings.add_rating_change(tx, ref, removed=removed, added=added)
 
 
 def _top_rated(**filters):
@@ -50,11 +50,11 @@ def _top_rated(**filters):
 
 def test_ref_carries_owner_version_and_rating(listings):
     first, _ = listings
-    ref = service.get_listing_for_owner_check(first)
+    ref = ratings.get_listing_for_owner_check(first)
     assert ref.partner_id.startswith("ptn_") and ref.status == "published" and ref.version == 1
     assert ref.rating.count == 0 and ref.component_ids == ()
-    assert service.get_listing_for_owner_check("lst_00000000000000000000000000") is None
-    assert service.get_listing_for_owner_check("garbage") is None
+    assert ratings.get_listing_for_owner_check("lst_00000000000000000000000000") is None
+    assert ratings.get_listing_for_owner_check("garbage") is None
 
 
 def test_rating_changes_update_counters_and_every_catalog_row(listings):
@@ -72,12 +72,12 @@ def test_rating_changes_update_counters_and_every_catalog_row(listings):
                                   "histogram": {"1": 1, "2": 0, "3": 0, "4": 1, "5": 0}}, query
     row = ListingItem.get(f"LISTING#{second}", "LISTING")
     assert (row.rating_count, row.rating_sum, row.rating_h1, row.rating_h4, row.rating_h5) == (2, 5, 1, 1, 0)
-    assert service.public_listing("second-app")["rating"]["average"] == 2.5
+    assert queries.public_listing("second-app")["rating"]["average"] == 2.5
 
 
 def test_a_stale_ref_fails_its_guard_and_writes_nothing(listings):
     first, second = listings
-    stale = service.get_listing_for_owner_check(first)
+    stale = ratings.get_listing_for_owner_check(first)
     _rate(first, added=5)
     guards, seen = [], {}
 
@@ -89,11 +89,11 @@ def test_a_stale_ref_fails_its_guard_and_writes_nothing(listings):
         with transaction(on_condition_failed=on_failed) as tx:
             # the caller's own operations around ours: a passing check and a put
             tx.condition_check(ListingItem, f"LISTING#{second}", "LISTING", condition=ListingItem.pk.exists())
-            guards.append(service.add_rating_change(tx, stale, added=1))
+            guards.append(ratings.add_rating_change(tx, stale, added=1))
             tx.save(MarketItem.from_raw_data({"pk": {"S": "TEST#1"}, "sk": {"S": "X"}, "kind": {"S": "Listing"},
                                               **_listing_stub()}))
     assert seen["guard"] is True
-    assert service.get_listing_for_owner_check(first).rating.count == 1
+    assert ratings.get_listing_for_owner_check(first).rating.count == 1
     assert MarketItem.count("TEST#1") == 0
 
 
@@ -108,9 +108,9 @@ def test_write_with_rating_change_retries_after_a_race(listings):
         tx.save(MarketItem.from_raw_data({"pk": {"S": f"TEST#{ref.rev}"}, "sk": {"S": "X"},
                                           "kind": {"S": "Listing"}, **_listing_stub()}))
 
-    ref = service.write_with_rating_change(first, added=4, build=build)
+    ref = ratings.write_with_rating_change(first, added=4, build=build)
     assert ref.rev != raced[0]
-    rating = service.get_listing_for_owner_check(first).rating
+    rating = ratings.get_listing_for_owner_check(first).rating
     assert (rating.count, rating.total) == (2, 6)
 
 
@@ -128,17 +128,17 @@ def test_callers_own_condition_failure_is_theirs(listings):
         tx.condition_check(ListingItem, "LISTING#nope", "LISTING", condition=ListingItem.pk.exists())
 
     with pytest.raises(Conflict) as err:
-        service.write_with_rating_change(first, added=4, build=build,
+        ratings.write_with_rating_change(first, added=4, build=build,
                                          on_condition_failed=lambda idx: Conflict("mine"))
     assert err.value.message == "mine"
-    assert service.get_listing_for_owner_check(first).rating.count == 0
+    assert ratings.get_listing_for_owner_check(first).rating.count == 0
 
 
 def test_rating_of_an_unlisted_listing_touches_only_its_row(listings):
     first, _ = listings
-    service.partner_action(user=OWNER, listing_id=first, action="unlist")
+    lifecycle.partner_action(user=OWNER, listing_id=first, action="unlist")
     _rate(first, added=5)
-    assert service.get_listing_for_owner_check(first).rating.count == 1
+    assert ratings.get_listing_for_owner_check(first).rating.count == 1
     assert "first-app" not in _top_rated()
     item = ListingItem.get(f"LISTING#{first}", "LISTING")
     for partition in projection_partitions(item):
@@ -148,9 +148,9 @@ def test_rating_of_an_unlisted_listing_touches_only_its_row(listings):
 def test_revision_approval_moves_cards_between_partitions_and_keeps_the_rating(listings):
     first, _ = listings
     _rate(first, added=4)
-    service.update_listing(user=OWNER, listing_id=first, changes={"name": "Renamed Thing", "category": "finance"})
-    assert isinstance(service.repo.get_listing_with_revision(first)[1], RevisionItem)
-    service.decide(admin=ADMIN, listing_id=first, action="approve")
+    lifecycle.update_listing(user=OWNER, listing_id=first, changes={"name": "Renamed Thing", "category": "finance"})
+    assert isinstance(catalog_repo.get_listing_with_revision(first)[1], RevisionItem)
+    decisions.decide(admin=ADMIN, listing_id=first, action="approve")
     assert [c["slug"] for c in browse(category="finance")["items"]] == ["first-app"]
     assert "first-app" not in [c["slug"] for c in browse(category="analytics")["items"]]
     assert browse(q="first")["items"] == []
@@ -189,11 +189,11 @@ def test_concurrent_rating_changes_are_all_counted(listings):
     stars = [1, 2, 3, 4, 5, 5, 4, 3]
 
     def rate(value):
-        service.write_with_rating_change(first, added=value, build=lambda tx, ref: None, attempts=50)
+        ratings.write_with_rating_change(first, added=value, build=lambda tx, ref: None, attempts=50)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(rate, stars))
-    rating = service.get_listing_for_owner_check(first).rating
+    rating = ratings.get_listing_for_owner_check(first).rating
     assert (rating.count, rating.total, rating.histogram) == (8, sum(stars), (1, 1, 2, 2, 2))
     card = next(c for c in browse(sort="top_rated")["items"] if c["slug"] == "first-app")
     assert card["rating"]["count"] == 8 and card["rating"]["average"] == 3.38
@@ -208,7 +208,7 @@ def test_concurrent_creates_of_one_slug_leave_exactly_one(listings):
 
     def create(_):
         try:
-            return service.create_listing(user=OWNER, body=body)["listing_id"]
+            return lifecycle.create_listing(user=OWNER, body=body)["listing_id"]
         except Conflict:
             return None
 
@@ -216,4 +216,4 @@ def test_concurrent_creates_of_one_slug_leave_exactly_one(listings):
         results = list(pool.map(create, range(6)))
     winners = [r for r in results if r]
     assert len(winners) == 1
-    assert service.repo.get_slug("race").listing_id == winners[0]
+    assert catalog_repo.get_slug("race").listing_id == winners[0]

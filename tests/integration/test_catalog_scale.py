@@ -18,7 +18,8 @@ import pytest
 from chalicelib.catalog import model
 from chalicelib.catalog import repository as repo
 from chalicelib.catalog.browse import browse
-from chalicelib.catalog.service import _new_listing_item, public_listing
+from chalicelib.catalog.queries import public_listing
+from chalicelib.catalog.repository import new_listing_item
 from chalicelib.core.money import Money
 from chalicelib.db import keys
 from chalicelib.db.table import MarketItem
@@ -64,7 +65,7 @@ def _listing(n: int):
         name="Widget", slug=f"widget-{n}", summary="A widget", description="", tags=(),
         category=model.CATEGORY_IDS[n % 4], price=Money(100 + n, "usd"),
     )
-    item = _new_listing_item(
+    item = new_listing_item(
         listing_id=f"lst_{n:026d}", partner_id=PARTNERS[n % len(PARTNERS)], listing_type=model.APP,
         content=content, status=model.PUBLISHED, actor=SEEDER,
     )

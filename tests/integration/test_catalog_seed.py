@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from chalicelib.catalog.browse import browse
-from chalicelib.catalog.service import get_live_listings
+from chalicelib.catalog.queries import get_live_listings
 from scripts.seed_catalog import seed
 from tests import ddb_calls
-from tests.api.test_catalog_builders import _fast_moto_transactions  # noqa: F401 - autouse
 
 
 def _everything(**filters):

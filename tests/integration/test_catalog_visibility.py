@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.catalog import service
+from chalicelib.catalog import decisions, lifecycle, queries, ratings
 from chalicelib.catalog.browse import browse
 from chalicelib.core.errors import InvalidState, NotFound
 from chalicelib.core.identity import Principal
 from chalicelib.partners import service as partners
 from chalicelib.partners.repository import PartnerItem, get_partner
-from tests.api.test_catalog_builders import _fast_moto_transactions  # noqa: F401 - autouse
 
 ADMIN = Principal("admin-1", groups=frozenset({"admin"}))
 OWNER = Principal("owner-1")
@@ -24,7 +23,7 @@ def partner_id(ddb):
 
 
 def _create(name, slug):
-    return service.create_listing(user=OWNER, body={**BODY, "name": name, "slug": slug})["listing_id"]
+    return lifecycle.create_listing(user=OWNER, body={**BODY, "name": name, "slug": slug})["listing_id"]
 
 
 def _suspend_without_cascade(partner_id):
@@ -35,28 +34,28 @@ def _suspend_without_cascade(partner_id):
 
 def test_cards_and_pages_of_a_non_approved_partner_are_hidden_before_the_cascade(partner_id):
     listing_id = _create("Shield", "shield")
-    service.partner_action(user=OWNER, listing_id=listing_id, action="submit")
-    service.decide(admin=ADMIN, listing_id=listing_id, action="approve")
+    lifecycle.partner_action(user=OWNER, listing_id=listing_id, action="submit")
+    decisions.decide(admin=ADMIN, listing_id=listing_id, action="approve")
     assert [c["slug"] for c in browse()["items"]] == ["shield"]
     _suspend_without_cascade(partner_id)
     assert browse()["items"] == [] and browse(q="shield")["items"] == []
     for ref in (listing_id, "shield"):
         with pytest.raises(NotFound):
-            service.public_listing(ref)
+            queries.public_listing(ref)
     # the cascade is re-runnable and finishes the job
-    assert service.hide_partner_listings(partner_id=partner_id, actor=ADMIN) == 1
-    assert service.hide_partner_listings(partner_id=partner_id, actor=ADMIN) == 0
-    assert service.get_listing_for_owner_check(listing_id).status == "suspended"
-    assert service.get_live_listings([listing_id]) == {}
+    assert lifecycle.hide_partner_listings(partner_id=partner_id, actor=ADMIN) == 1
+    assert lifecycle.hide_partner_listings(partner_id=partner_id, actor=ADMIN) == 0
+    assert ratings.get_listing_for_owner_check(listing_id).status == "suspended"
+    assert queries.get_live_listings([listing_id]) == {}
 
 
 def test_approval_checks_the_partner_inside_its_transaction(partner_id):
     listing_id = _create("Vault", "vault")
-    service.partner_action(user=OWNER, listing_id=listing_id, action="submit")
+    lifecycle.partner_action(user=OWNER, listing_id=listing_id, action="submit")
     _suspend_without_cascade(partner_id)
     with pytest.raises(InvalidState):
-        service.decide(admin=ADMIN, listing_id=listing_id, action="approve")
-    assert service.get_listing_for_owner_check(listing_id).status == "submitted"
+        decisions.decide(admin=ADMIN, listing_id=listing_id, action="approve")
+    assert ratings.get_listing_for_owner_check(listing_id).status == "submitted"
     assert browse()["items"] == []
 
 
@@ -71,17 +70,17 @@ def _wordy(seed: str) -> tuple[str, list[str]]:
 
 def test_the_largest_revision_still_fits_one_transaction(partner_id):
     name, tags = _wordy("q")
-    listing_id = service.create_listing(user=OWNER, body={**BODY, "name": name, "slug": "wordy", "tags": tags})[
+    listing_id = lifecycle.create_listing(user=OWNER, body={**BODY, "name": name, "slug": "wordy", "tags": tags})[
         "listing_id"]
-    service.partner_action(user=OWNER, listing_id=listing_id, action="submit")
-    service.decide(admin=ADMIN, listing_id=listing_id, action="approve")
+    lifecycle.partner_action(user=OWNER, listing_id=listing_id, action="submit")
+    decisions.decide(admin=ADMIN, listing_id=listing_id, action="approve")
     from chalicelib.catalog.repository import get_listing, projection_partitions
 
     assert len(projection_partitions(get_listing(listing_id))) == 8 + 32
     new_name, new_tags = _wordy("z")
-    service.update_listing(user=OWNER, listing_id=listing_id,
+    lifecycle.update_listing(user=OWNER, listing_id=listing_id,
                            changes={"name": new_name, "tags": new_tags, "category": "finance"})
-    service.decide(admin=ADMIN, listing_id=listing_id, action="approve")  # 40 deletes + 40 puts + 4
+    decisions.decide(admin=ADMIN, listing_id=listing_id, action="approve")  # 40 deletes + 40 puts + 4
     assert [c["listing_id"] for c in browse(q=new_name.split()[0])["items"]] == [listing_id]
     assert browse(q=name.split()[0])["items"] == []
     assert [c["version"] for c in browse(category="finance")["items"]] == [2]

@@ -13,7 +13,7 @@ from chalicelib.ledger import recorder
 from chalicelib.ledger.balances import balance_of
 from chalicelib.ledger.journal import JournalItem, PostingItem
 from chalicelib.ledger.rules import allocate_refund, partner_account
-from tests.money_factories import cross_partner_bundle, line, order, part, refund
+from tests.factories import cross_partner_bundle, line, order, part, refund
 
 
 def journaled_balance(partner_id: str, currency: str) -> int:

@@ -15,8 +15,8 @@ from chalicelib.ledger.journal import JournalItem, PostingItem
 from chalicelib.ledger.rules import partner_account, transit_account
 from chalicelib.partners import service as partners
 from chalicelib.payouts import accounts, repository, service
-from tests.money_factories import line, order, part
-from tests.money_fakes import FakeConnect
+from tests.factories import line, order, part
+from tests.fakes import FakeConnect
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=timezone.utc)
 ADMIN = Principal("admin-1", groups=frozenset({"admin"}))
@@ -184,7 +184,7 @@ def test_scheduled_run_happens_once_a_day(ddb, connect):
 
 def test_negative_balance_after_refund_nets_off_later_earnings(ddb, connect):
     from chalicelib.ledger.rules import allocate_refund
-    from tests.money_factories import refund
+    from tests.factories import refund
 
     pid = make_partner("alice", connect)
     o = sell(pid, 10_000)

@@ -12,8 +12,8 @@ from chalicelib.db.transact import transaction
 from chalicelib.ledger import recorder
 from chalicelib.ledger.statements import Period
 from chalicelib.reconciliation import service
-from tests.money_factories import line, order, part, refund
-from tests.money_fakes import FakeStripeListing
+from tests.factories import line, order, part, refund
+from tests.fakes import FakeStripeListing
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=timezone.utc)
 CREATED = int(T0.timestamp())

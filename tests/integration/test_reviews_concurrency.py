@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from chalicelib.catalog import service as catalog
+from chalicelib.catalog import queries, ratings
 from chalicelib.catalog.model import Rating
 from chalicelib.core.errors import DomainError
 from chalicelib.db.table import MarketItem, create_table
@@ -26,7 +26,7 @@ from chalicelib.core.identity import Principal
 from chalicelib.reviews import service
 from chalicelib.reviews.model import recount
 from chalicelib.reviews.repository import all_reviews_of
-from tests.test_reviews_factories import ADMIN_USER, give, published_listing_direct
+from tests.factories import ADMIN_USER, give, publish_app_directly
 
 WRITERS = 20
 
@@ -87,7 +87,7 @@ def serial_dynamodb():
 
 
 def test_twenty_simultaneous_reviews_give_an_exact_rating(serial_dynamodb):
-    listing = published_listing_direct("vendor")
+    listing = publish_app_directly("vendor")
     lid = listing["listing_id"]
     customers = [f"buyer{i:02d}" for i in range(WRITERS)]
     for sub in customers:
@@ -107,15 +107,15 @@ def test_twenty_simultaneous_reviews_give_an_exact_rating(serial_dynamodb):
     for value in stars.values():
         expected = expected.change(added=value)
     assert expected.count == WRITERS and expected.histogram == (4, 4, 4, 4, 4)
-    assert catalog.get_listing_for_owner_check(lid).rating == expected
+    assert ratings.get_listing_for_owner_check(lid).rating == expected
     assert len(all_reviews_of(lid)) == WRITERS
-    card = catalog.public_listing(lid)["rating"]
+    card = queries.public_listing(lid)["rating"]
     assert card == expected.to_dict()
 
 
 def test_simultaneous_edits_deletes_hides_and_restores_keep_the_rating_a_recount(serial_dynamodb):
     """Authors and moderators race on the same reviews; whoever wins, the rating is the recount."""
-    listing = published_listing_direct("vendor2", name="Contended App")
+    listing = publish_app_directly("vendor2", name="Contended App")
     lid = listing["listing_id"]
     authors = [f"author{i}" for i in range(6)]
     ids = {}
@@ -152,5 +152,5 @@ def test_simultaneous_edits_deletes_hides_and_restores_keep_the_rating_a_recount
 
     assert "conflict" not in outcomes  # nobody ran out of retries
     rows = all_reviews_of(lid)
-    assert catalog.get_listing_for_owner_check(lid).rating == recount(r.counted for r in rows)
-    assert catalog.public_listing(lid)["rating"] == recount(r.counted for r in rows).to_dict()
+    assert ratings.get_listing_for_owner_check(lid).rating == recount(r.counted for r in rows)
+    assert queries.public_listing(lid)["rating"] == recount(r.counted for r in rows).to_dict()

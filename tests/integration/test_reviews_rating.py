@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from chalicelib.catalog import repository as catalog_repo
-from chalicelib.catalog import service as catalog
+from chalicelib.catalog import ratings as catalog
 from chalicelib.core.errors import Conflict, Forbidden, InvalidState, NotFound
 from chalicelib.db import keys
 from chalicelib.db.table import MarketItem, create_table
@@ -22,7 +22,7 @@ from chalicelib.core.identity import Principal
 from chalicelib.reviews import model, service
 from chalicelib.reviews.model import Counted, recount
 from chalicelib.reviews.repository import all_reviews_of, list_visible
-from tests.test_reviews_factories import ADMIN_USER, give, published_listing_direct
+from tests.factories import ADMIN_USER, give, publish_app_directly
 
 CUSTOMERS = ("ann", "ben", "cat")
 who = st.sampled_from(CUSTOMERS)
@@ -37,7 +37,7 @@ class ReviewRatingMachine(RuleBasedStateMachine):
         MarketItem.delete_table()
         MarketItem._connection = None
         create_table()
-        self.listing = published_listing_direct("vendor")
+        self.listing = publish_app_directly("vendor")
         self.lid = self.listing["listing_id"]
         for customer in CUSTOMERS:
             give(customer, self.listing)
@@ -165,7 +165,7 @@ def test_a_moderation_based_on_a_stale_read_starts_over(ddb, monkeypatch):
     """The admin read the review before its author changed the stars: the hide is recomputed, not failed."""
     from chalicelib.reviews import repository
 
-    listing = published_listing_direct("vendor")
+    listing = publish_app_directly("vendor")
     lid = listing["listing_id"]
     give("ann", listing)
     review = service.create_review(user=Principal("ann"), listing_id=lid, rating=5)

@@ -25,9 +25,9 @@ from chalicelib.db import keys
 from chalicelib.orders import model, repository
 from chalicelib.orders.model import LinePart, Order, OrderLine
 from chalicelib.db.transact import transaction
-from chalicelib.payments.fake_gateway import FakeGateway
 from chalicelib.webhooks import service as webhooks
-from tests.checkout_factories import signed_event, use_test_secrets
+from tests.factories import signed_event, use_test_secrets
+from tests.fakes import FakeGateway
 
 ORDERS, DELIVERIES, THREADS = 50, 5, 8
 PARTNERS = [f"ptn_conc{i}" for i in range(5)]

@@ -9,7 +9,7 @@ from chalicelib.core.errors import Conflict, ValidationFailed
 from chalicelib.core.money import capped_largest_remainder
 from chalicelib.ledger import rules
 from chalicelib.orders.model import apply_refund
-from tests.money_factories import cross_partner_bundle, line, order, part, refund
+from tests.factories import cross_partner_bundle, line, order, part, refund
 
 
 def test_sale_entry_splits_fee_and_net_half_up():

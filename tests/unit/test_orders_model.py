@@ -111,7 +111,7 @@ def test_replay_of_a_different_body_is_a_conflict():
 
 
 def test_orders_that_cannot_be_paid_in_one_transaction_are_refused():
-    from chalicelib.orders.service import _fits_one_transaction
+    from chalicelib.orders.model import fits_one_transaction as _fits_one_transaction
 
     def bundle(n, partners):
         parts = tuple(LinePart(f"a{n}-{i}", f"p{i % partners}", 10, 2000) for i in range(10))
