@@ -1,0 +1,1 @@
+"""The catalog: listings (apps and bundles), their lifecycle and revisions, and the public catalog pages."""

@@ -1,1 +1,1 @@
-"""Pure building blocks shared by every aggregate: errors, ids, clock, money."""
+"""Pure building blocks shared by every aggregate: money, errors, ids, clock, the caller's identity, contract words."""

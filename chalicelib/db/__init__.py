@@ -1,1 +1,1 @@
-"""DynamoDB storage: the single-table model, its indexes and the only place key strings are built."""
+"""DynamoDB storage: the single-table model, key builders (the only place key strings are made), pages, transactions."""

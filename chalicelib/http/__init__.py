@@ -1,1 +1,1 @@
-"""The HTTP edge: routing with validation and auth, error mapping, cursors and the OpenAPI document."""
+"""The HTTP edge: routing with validation and auth, error mapping, CSV responses and the OpenAPI document."""

@@ -1,1 +1,1 @@
-"""Payments: the port to the payment provider (`PaymentGateway`), its Stripe adapter and a fake for tests."""
+"""Payments: the port to the payment provider (`PaymentGateway`) and its Stripe adapter; tests bring a fake."""
