@@ -13,12 +13,23 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $(STAMP)
 
+# checkov pins boto3 1.35 (the runtime needs 1.44), so it gets a venv of its own; `make test` runs it on
+# the packaged template (tests/infra/test_checkov.py). About 30 s to install once.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q "pip<26.3"
+	$(CHECKOV_VENV)/bin/python -m pip install -q -r requirements-checkov.txt
+	touch $(CHECKOV_STAMP)
+
 ## make run: local DynamoDB (moto_server) + local Stripe (localstripe) + the API, seeded with demo data
 run: $(STAMP)
 	$(PY) scripts/run_local.py
 
-## make test: every test (unit, integration under moto, API through chalice.test, localstripe)
-test: $(STAMP)
+## make test: every test (unit, integration under moto, API through chalice.test, localstripe, checkov)
+test: $(STAMP) $(CHECKOV_STAMP)
 	$(PY) -m pytest -q
 
 ## make token SUB=alice [GROUPS=admin,finance] [EMAIL=a@example.com]: a bearer token for the local stage

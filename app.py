@@ -5,6 +5,7 @@ from chalicelib import bootstrap, ops_routes
 from chalicelib.audit import routes as audit_routes
 from chalicelib.catalog import routes as catalog_routes
 from chalicelib.entitlements import routes as entitlement_routes
+from chalicelib.http.observe import http_middleware
 from chalicelib.ledger import routes as ledger_routes
 from chalicelib.orders import routes as order_routes
 from chalicelib.partners import routes as partner_routes
@@ -13,10 +14,16 @@ from chalicelib.payouts import routes as payout_routes
 from chalicelib.reconciliation import routes as reconciliation_routes
 from chalicelib.reports import routes as report_routes
 from chalicelib.reviews import routes as review_routes
+from chalicelib.telemetry import logs
+from chalicelib.telemetry.jobs import job_middleware
 from chalicelib.webhooks import routes as webhook_routes
 
 bootstrap.configure()
-app = Chalice(app_name="marketplace")
+logs.configure()
+# Chalice would set the `marketplace` logger to ERROR without propagation: the JSON logger owns it instead.
+app = Chalice(app_name="marketplace", configure_logs=False)
+app.register_middleware(http_middleware, "http")
+app.register_middleware(job_middleware, "scheduled")
 
 for module in (ops_routes, partner_routes, audit_routes, catalog_routes, ledger_routes, review_routes,
                order_routes, entitlement_routes, webhook_routes, payout_routes, reconciliation_routes,

@@ -37,10 +37,40 @@ class Settings:
     hold_days: int
     min_payout: int
     max_body_bytes: int
+    # Operations: the level of the JSON logs (INFO unless the stage's environment says otherwise).
+    log_level: str = "INFO"
 
     @property
     def is_local(self) -> bool:
         return self.stage == LOCAL_STAGE
+
+
+# --- Deadlines (docs/decisions.md, "Deadlines"; applied through chalicelib/core/deadlines.py) ---------
+@dataclass(frozen=True)
+class CallBudget:
+    """One call to a backing service: connect and read timeouts (seconds) and retries after the first try."""
+
+    connect_seconds: float
+    read_seconds: float
+    retries: int
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    dynamodb: CallBudget
+    stripe: CallBudget
+
+
+# API: one dependency down answers 503 in <= 15 s (DynamoDB) or <= 16.5 s (Stripe), inside API Gateway's 29 s.
+API_DEADLINES = Deadlines(dynamodb=CallBudget(1.0, 3.0, 2), stripe=CallBudget(2.0, 6.0, 1))
+# The scheduled payout run (Lambda timeout 300 s): slower answers are waited for, more retries are made.
+JOB_DEADLINES = Deadlines(dynamodb=CallBudget(2.0, 8.0, 3), stripe=CallBudget(3.0, 15.0, 2))
+SECRETS_MANAGER_BUDGET = CallBudget(1.0, 2.0, 1)  # once per cold start
+JWKS_TIMEOUT_SECONDS = 2.0  # once per cold start and key rotation; PyJWT makes one attempt
+# The payout job starts no payout with less than this left (a transfer that exhausts its retries takes
+# <= 55.5 s, its writes take milliseconds); a run started from the API starts none after 10 s (<= 16.5 s more).
+JOB_STOP_MARGIN_SECONDS = 60.0
+API_PAYOUT_RUN_SECONDS = 10.0
 
 
 def _int(name: str, default: int) -> int:
@@ -70,6 +100,7 @@ def load_settings() -> Settings:
         hold_days=_int("HOLD_DAYS", 14),
         min_payout=_int("MIN_PAYOUT", 2500),
         max_body_bytes=_int("MARKET_MAX_BODY_BYTES", 256 * 1024),
+        log_level=(env("MARKET_LOG_LEVEL") or "INFO").upper(),
     )
 
 

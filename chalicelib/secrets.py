@@ -6,6 +6,9 @@ webhook secret it registered). In AWS stages they live in one Secrets Manager se
 `MARKET_STRIPE_SECRETS_PARAMETER`, fetched on first use and kept for the life of the warm container, so
 no request pays for the lookup twice. Stripe signs connected-account events (`account.updated`) with the
 secret of a separate Connect endpoint, hence the second webhook secret.
+
+The lookup is short (`config.SECRETS_MANAGER_BUDGET`: 1 s to connect, 2 s to answer, one retry): it runs
+inside the first request of a container, which API Gateway abandons at 29 s.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import functools
 import json
 from dataclasses import dataclass
 
-from chalicelib.config import get_settings
+from chalicelib.config import SECRETS_MANAGER_BUDGET, get_settings
 from chalicelib.core.errors import UpstreamUnavailable
 
 
@@ -39,13 +42,22 @@ def get_stripe_secrets() -> StripeSecrets:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        raw = boto3.client("secretsmanager", region_name=settings.region).get_secret_value(
+        raw = boto3.client("secretsmanager", region_name=settings.region, config=client_config()).get_secret_value(
             SecretId=settings.stripe_secrets_parameter
         )["SecretString"]
         data = json.loads(raw)
         return StripeSecrets(data["secret_key"], data["webhook_secret"], data.get("connect_webhook_secret", ""))
     except (BotoCoreError, ClientError, KeyError, ValueError) as exc:
         raise UpstreamUnavailable("The payment provider's credentials could not be read.") from exc
+
+
+def client_config():
+    """botocore's settings for the Secrets Manager client: short timeouts, bounded retries."""
+    from botocore.config import Config
+
+    budget = SECRETS_MANAGER_BUDGET
+    return Config(connect_timeout=budget.connect_seconds, read_timeout=budget.read_seconds,
+                  retries={"total_max_attempts": 1 + budget.retries, "mode": "standard"})
 
 
 def reset_stripe_secrets() -> None:

@@ -1,6 +1,7 @@
-"""Run moto_server (the local DynamoDB) with our transaction speed-up applied.
+"""Run moto_server (the local DynamoDB) with our patches: transactions isolated, tables copied once.
 
-Same command line as `moto_server` (`-H 127.0.0.1 -p PORT`); see `scripts/moto_speedups.py` for why.
+Same command line as `moto_server` (`-H 127.0.0.1 -p PORT`). moto_server serves requests on threads; the
+patches make each DynamoDB request, and each TransactWriteItems as a whole, atomic and isolated as in AWS.
 """
 from __future__ import annotations
 

@@ -9,9 +9,13 @@ the merge and then finishes every generated function the same way, whatever app.
   placeholder ARN, which must not survive into the template);
 - a function with an asynchronous event source (a schedule, an EventBridge rule, SNS) sends events that
   still fail after Lambda's retries to `AsyncDeadLetterQueue`;
+- every EventBridge rule (a schedule) sends the events it could not deliver to the function at all to
+  `ScheduleDeadLetterQueue`, whose queue policy admits exactly those rules;
 - each function gets an Errors alarm and a Throttles alarm on `AlarmTopic`;
 - each function's log group (Chalice's `log_retention_in_days`) names the function (Chalice 1.34 names
-  the API handler's wrongly).
+  the API handler's wrongly); the API access log group keeps its lines as long;
+- functions and their log groups carry the checkov skips that fit every function, each with its reason
+  (FUNCTION_SKIPS, SYNCHRONOUS_SKIPS, LOG_GROUP_SKIPS); checkov runs on the result in `make test`.
 
 A poll-based event source (SQS, Kinesis, DynamoDB streams) needs read grants on its source and failure
 handling of its own; the script refuses to package one until infra/ and this script provide them.
@@ -36,11 +40,38 @@ MERGE_TEMPLATE = ROOT / "infra" / "resources.yml"
 
 ROLE = "LambdaRole"
 DEAD_LETTER_QUEUE = "AsyncDeadLetterQueue"
+RULE_DEAD_LETTER_QUEUE = "ScheduleDeadLetterQueue"
+RULE_DEAD_LETTER_POLICY = "ScheduleDeadLetterQueuePolicy"
 ALARM_TOPIC = "AlarmTopic"
+ACCESS_LOG_GROUP = "ApiAccessLogGroup"
 FUNCTION_TYPE = "AWS::Serverless::Function"
+LOG_GROUP_TYPE = "AWS::Logs::LogGroup"
 # SAM event types whose invocations are asynchronous (Lambda retries, then the dead-letter queue).
 # Poll-based sources (SQS, Kinesis, DynamoDB streams) have their own failure handling on the source.
 ASYNC_EVENT_TYPES = frozenset({"Schedule", "ScheduleV2", "CloudWatchEvent", "EventBridgeRule", "SNS", "S3"})
+# SAM event types that become an AWS::Events::Rule named <function><event> (SAM's documented naming),
+# whose target takes a DeadLetterConfig.
+RULE_EVENT_TYPES = frozenset({"Schedule", "CloudWatchEvent", "EventBridgeRule"})
+
+# checkov checks that do not fit any function of this stack, with the reason (docs/decisions.md, "Deploy").
+FUNCTION_SKIPS = (
+    ("CKV_AWS_117", "Not in a VPC: the functions reach only DynamoDB, Secrets Manager (public AWS endpoints, "
+                    "IAM-authorised) and Stripe (internet); a VPC would need a NAT gateway for Stripe and adds "
+                    "cold start and cost while protecting nothing that is reachable only inside it."),
+    ("CKV_AWS_173", "Environment encrypted at rest with Lambda's AWS managed key. It holds resource names and "
+                    "the cursor-signing key (pagination only); the Stripe keys live in Secrets Manager. A "
+                    "customer managed key adds a key policy and KMS calls for no secret worth it."),
+)
+# A function invoked only synchronously (the API handler): the caller gets the error, nothing is queued.
+SYNCHRONOUS_SKIPS = (
+    ("CKV_AWS_116", "Invoked synchronously by API Gateway only: the client receives the error and a Lambda "
+                    "dead-letter queue would never receive a message (asynchronous functions get one)."),
+)
+LOG_GROUP_SKIPS = (
+    ("CKV_AWS_158", "Encrypted by CloudWatch Logs with its own key. Log lines never hold a token, secret or "
+                    "e-mail (structured logging); a customer managed key adds a key policy for the logs "
+                    "service and cost for nothing these lines contain."),
+)
 
 
 class PackageError(RuntimeError):
@@ -90,6 +121,47 @@ def is_async(function: dict[str, Any]) -> bool:
     return any(event.get("Type") in ASYNC_EVENT_TYPES for event in events.values())
 
 
+def _skip_checks(resource: dict[str, Any], skips: tuple[tuple[str, str], ...]) -> None:
+    """Add checkov skips to a resource's Metadata (once each, keeping any it has)."""
+    listed = resource.setdefault("Metadata", {}).setdefault("checkov", {}).setdefault("skip", [])
+    present = {entry.get("id") for entry in listed}
+    listed.extend({"id": check, "comment": reason} for check, reason in skips if check not in present)
+
+
+def _rule_dead_letters(resources: dict[str, Any], functions: list[str]) -> None:
+    """Point every EventBridge rule's target at the rule dead-letter queue and let those rules send to it."""
+    rules = []
+    for name in functions:
+        for event_name, event in (resources[name]["Properties"].get("Events") or {}).items():
+            if event.get("Type") in RULE_EVENT_TYPES:
+                event.setdefault("Properties", {})["DeadLetterConfig"] = {
+                    "Arn": {"Fn::GetAtt": [RULE_DEAD_LETTER_QUEUE, "Arn"]}
+                }
+                rules.append(f"{name}{event_name}")
+    if not rules:
+        resources.pop(RULE_DEAD_LETTER_POLICY, None)
+        return
+    resources[RULE_DEAD_LETTER_POLICY] = {
+        "Type": "AWS::SQS::QueuePolicy",
+        "Properties": {
+            "Queues": [{"Ref": RULE_DEAD_LETTER_QUEUE}],
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "UndeliveredScheduleEvents",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": {"Fn::GetAtt": [RULE_DEAD_LETTER_QUEUE, "Arn"]},
+                    "Condition": {"ArnEquals": {"aws:SourceArn": [
+                        {"Fn::GetAtt": [rule, "Arn"]} for rule in sorted(rules)
+                    ]}},
+                }],
+            },
+        },
+    }
+
+
 def _repair_log_group_names(resources: dict[str, Any], functions: list[str]) -> None:
     """Point each function's log group at the function's logical id.
 
@@ -112,10 +184,23 @@ def _repair_log_group_names(resources: dict[str, Any], functions: list[str]) -> 
         res["Properties"]["LogGroupName"] = {"Fn::Sub": "/aws/lambda/${%s}" % by_lower[target.lower()]}
 
 
+def _finish_log_groups(resources: dict[str, Any]) -> None:
+    """Checkov skips on the functions' log groups; the API access log kept as long as they are."""
+    retention = []
+    for res in resources.values():
+        group = res.get("Properties", {}).get("LogGroupName") if res.get("Type") == LOG_GROUP_TYPE else None
+        if isinstance(group, dict) and str(group.get("Fn::Sub", "")).startswith("/aws/lambda/"):
+            _skip_checks(res, LOG_GROUP_SKIPS)
+            if "RetentionInDays" in res["Properties"]:
+                retention.append(res["Properties"]["RetentionInDays"])
+    if retention and ACCESS_LOG_GROUP in resources:
+        resources[ACCESS_LOG_GROUP]["Properties"]["RetentionInDays"] = max(retention)
+
+
 def finish_template(template: dict[str, Any], role_placeholders: set[str]) -> dict[str, Any]:
-    """Wire every generated function to infra's role, dead-letter queue and alarms (in place)."""
+    """Wire every generated function to infra's role, dead-letter queues, alarms and checkov skips (in place)."""
     resources = template["Resources"]
-    for needed in (ROLE, DEAD_LETTER_QUEUE, ALARM_TOPIC):
+    for needed in (ROLE, DEAD_LETTER_QUEUE, RULE_DEAD_LETTER_QUEUE, ALARM_TOPIC):
         if needed not in resources:
             raise PackageError(f"infra/resources.yml must declare {needed}: it was not merged in")
     functions = [name for name, res in resources.items() if res.get("Type") == FUNCTION_TYPE]
@@ -136,15 +221,20 @@ def finish_template(template: dict[str, Any], role_placeholders: set[str]) -> di
                 f"{name} has event sources {sorted(unsupported)}: grant the role access to them and give them "
                 "failure handling (infra/resources.yml, scripts/package.py) before deploying"
             )
+        _skip_checks(resources[name], FUNCTION_SKIPS)
         if is_async(resources[name]):
             props["DeadLetterQueue"] = {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [DEAD_LETTER_QUEUE, "Arn"]}}
+        else:
+            _skip_checks(resources[name], SYNCHRONOUS_SKIPS)
         resources[f"{name}ErrorsAlarm"] = _alarm(
             name, "Errors", f"{name} failed (an unhandled error or a timeout)."
         )
         resources[f"{name}ThrottlesAlarm"] = _alarm(
             name, "Throttles", f"{name} was throttled (account or reserved concurrency exhausted)."
         )
+    _rule_dead_letters(resources, functions)
     _repair_log_group_names(resources, functions)
+    _finish_log_groups(resources)
     leftover = json.dumps(template)
     for placeholder in role_placeholders:
         if placeholder in leftover:

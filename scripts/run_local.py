@@ -7,7 +7,8 @@ Starts, each as its own process bound to 127.0.0.1:
 then creates the table, seeds demo data, registers a localstripe webhook pointing at the local API, and
 waits. Ctrl-C stops every process it started. Both stores start fresh on every run (moto_server keeps
 data in memory; localstripe is told not to persist), so the ledger and Stripe never disagree by accident.
-Logs go to .run/*.log.
+Logs go to .run/*.log; the API's log lines (JSON, as Lambda writes them) are also shown readably in this
+terminal (scripts/api_log_view.py).
 """
 from __future__ import annotations
 
@@ -67,6 +68,7 @@ def local_env(api: int, ddb: int, stripe: int) -> dict[str, str]:
         "STRIPE_WEBHOOK_SECRET": LOCAL_WEBHOOK_SECRET,
         "MARKET_PUBLIC_URL": f"http://127.0.0.1:{api}",
         "PYTHONPATH": str(ROOT),
+        "PYTHONUNBUFFERED": "1",  # each log and metric line reaches .run/api.log and the terminal at once
     })
     return env
 
@@ -76,13 +78,18 @@ def main() -> int:
     for p, what in ((api, "API"), (ddb, "DynamoDB"), (stripe, "Stripe")):
         require_free(p, what)
     RUN_DIR.mkdir(exist_ok=True)
+    sys.path.insert(0, str(ROOT))
+    from scripts.api_log_view import tee
+
     env = local_env(api, ddb, stripe)
     procs: list[subprocess.Popen] = []
 
-    def start(name: str, args: list[str]) -> subprocess.Popen:
+    def start(name: str, args: list[str], *, show: bool = False) -> subprocess.Popen:
         log = open(RUN_DIR / f"{name}.log", "w")
-        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE if show else log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        if show:
+            tee(proc.stdout, log, sys.stdout)
         procs.append(proc)
         return proc
 
@@ -116,7 +123,7 @@ def main() -> int:
             f"http://127.0.0.1:{stripe}/_config/webhooks/marketplace", data=body, method="POST"), timeout=5)
 
         chalice = start("api", [str(BIN / "chalice"), "local", "--no-autoreload", "--stage", "local",
-                                "--host", "127.0.0.1", "--port", str(api)])
+                                "--host", "127.0.0.1", "--port", str(api)], show=True)
         wait_http(f"http://127.0.0.1:{api}/health", "chalice local", seconds=60, proc=chalice)
         print(f"""
 Marketplace is running (Ctrl-C stops everything):
@@ -125,7 +132,7 @@ Marketplace is running (Ctrl-C stops everything):
   DynamoDB     http://127.0.0.1:{ddb}        (moto_server, in memory)
   Stripe       http://127.0.0.1:{stripe}        (localstripe, in memory; key {LOCAL_STRIPE_KEY})
   Webhooks     localstripe -> http://127.0.0.1:{api}/webhooks/stripe
-  Logs         .run/api.log, .run/moto.log, .run/localstripe.log
+  Logs         .run/api.log (JSON, shown below readably), .run/moto.log, .run/localstripe.log
 Tokens (HS256, local stage only):
   make token SUB=admin GROUPS=admin          an admin
   make token SUB=finance GROUPS=finance      finance

@@ -15,7 +15,7 @@ LIB = ROOT / "chalicelib"
 MAX_LINES = 400
 
 # Layers, lowest first; a package may import its own layer and those below it, never above.
-FOUNDATION = {"core": 0, "config": 0, "secrets": 1, "db": 2, "schemas": 1, "http": 3}
+FOUNDATION = {"core": 0, "config": 0, "secrets": 1, "telemetry": 1, "db": 2, "schemas": 1, "http": 3}
 COMPOSITION = {"bootstrap", "ops_routes"}
 PRIVATE_TRANSACTION_FIELDS = ("_TransactWrite", "_condition_check_items", "_delete_items", "_put_items",
                               "_update_items")

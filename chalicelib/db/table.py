@@ -4,6 +4,11 @@ Entities subclass `MarketItem` with a `discriminator` (pynamodb polymorphism), s
 partition returns typed objects. Indexes are generic and overloaded (`gsi1`..`gsi3`, all attributes
 projected) so new access patterns need new key strings in `keys.py`, not new infrastructure.
 `infra/` declares the same table; a test keeps the two in step.
+
+Every call has a connect and a read timeout and a bounded number of retries (pynamodb's defaults are
+15 s / 30 s / 3 retries, longer than API Gateway waits): the budget of the running context
+(`core.deadlines.current()`, the API's unless a job set its own) when the connection is made; a
+connection made for another budget is replaced.
 """
 from __future__ import annotations
 
@@ -13,7 +18,8 @@ from pynamodb.attributes import DiscriminatorAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.config import get_settings
+from chalicelib.config import API_DEADLINES, CallBudget, get_settings
+from chalicelib.core import deadlines
 
 _settings = get_settings()
 
@@ -43,6 +49,9 @@ class MarketItem(Model):
         table_name = _settings.table_name
         region = _settings.region
         billing_mode = "PAY_PER_REQUEST"
+        connect_timeout_seconds = API_DEADLINES.dynamodb.connect_seconds
+        read_timeout_seconds = API_DEADLINES.dynamodb.read_seconds
+        max_retry_attempts = API_DEADLINES.dynamodb.retries
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -66,7 +75,24 @@ class MarketItem(Model):
         # entity lives in this one table with these keys and indexes, so they all share this class's.
         if cls is not MarketItem:
             return MarketItem._get_connection()
+        budget = deadlines.current().dynamodb
+        if MarketItem._connection is None or _connected_with.get("budget") != budget:
+            _apply(budget)
+            MarketItem._connection = None
+            _connected_with["budget"] = budget
         return super()._get_connection()
+
+
+# The budget the current connection was made with (a job's differs from the API's).
+_connected_with: dict[str, CallBudget] = {}
+
+
+def _apply(budget: CallBudget) -> None:
+    """Give the next connection `budget`'s timeouts and retries (botocore's standard retry mode)."""
+    meta = MarketItem.Meta
+    meta.connect_timeout_seconds = budget.connect_seconds
+    meta.read_timeout_seconds = budget.read_seconds
+    meta.max_retry_attempts = budget.retries
 
 
 INDEX_NAMES = ("gsi1", "gsi2", "gsi3")

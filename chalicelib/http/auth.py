@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.config import Settings, get_settings
+from chalicelib.config import JWKS_TIMEOUT_SECONDS, Settings, get_settings
 from chalicelib.core.errors import Forbidden, Unauthorized, UpstreamUnavailable
 from chalicelib.core.identity import Principal
 
@@ -25,7 +25,8 @@ def _jwks_client(url: str) -> "jwt.PyJWKClient":
 
     client = _jwks_clients.get(url)
     if client is None:
-        client = jwt.PyJWKClient(url, cache_keys=True, lifespan=3600, timeout=5)
+        # Short: the first request of a container waits for it, inside API Gateway's 29 s (one attempt).
+        client = jwt.PyJWKClient(url, cache_keys=True, lifespan=3600, timeout=JWKS_TIMEOUT_SECONDS)
         _jwks_clients[url] = client
     return client
 

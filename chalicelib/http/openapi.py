@@ -49,7 +49,23 @@ def _parameters(spec: RouteSpec) -> list[dict[str, Any]]:
 
 # Routes that require an Idempotency-Key header (filled in by the aggregates that own them).
 IDEMPOTENT_PATHS: dict[str, set[str]] = {
-    "POST": {"/orders", "/admin/orders/{order_id}/refunds"},
+    "POST": {"/orders", "/admin/orders/{order_id}/refunds", "/finance/adjustments"},
+}
+
+
+# Every answer names its request (API Gateway's id in AWS); a 503 says when to try again.
+_REQUEST_ID = {"X-Request-Id": {"$ref": "#/components/headers/RequestId"}}
+_RETRY_AFTER = {"Retry-After": {"$ref": "#/components/headers/RetryAfter"}}
+HEADERS = {
+    "RequestId": {
+        "description": "This request's id (API Gateway's request id in AWS); also `error.request_id` and "
+                       "`request_id` in every log line of the request.",
+        "required": True, "schema": {"type": "string", "minLength": 1},
+    },
+    "RetryAfter": {
+        "description": "Seconds to wait before retrying (with the same Idempotency-Key where one is needed).",
+        "required": True, "schema": {"type": "integer", "minimum": 1},
+    },
 }
 
 
@@ -65,6 +81,11 @@ def _responses(spec: RouteSpec) -> dict[str, Any]:
     if _offers_csv(spec):
         content["text/csv"] = {"schema": {"type": "string"}}
     responses: dict[str, Any] = {str(spec.status): {"description": "Success", "content": content}}
+    if spec.path in IDEMPOTENT_PATHS.get(spec.method, ()):
+        # Same key and body: the first answer again, status included, marked as a replay.
+        responses[str(spec.status)]["headers"] = {"Idempotent-Replayed": {
+            "description": "`true` when this is the stored answer to an earlier request with the same key",
+            "schema": {"type": "string", "enum": ["true"]}}}
     if spec.method == "POST" and spec.status == 201:
         # Creates are idempotent: a replay, or asking again for a thing that exists once, answers 200.
         responses["200"] = {"description": "The result of an earlier identical request", "content": content}
@@ -84,6 +105,9 @@ def _responses(spec: RouteSpec) -> dict[str, Any]:
             "description": _ERROR_TEXT.get(code, "Error"),
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
+    for status, response in responses.items():
+        extra = _RETRY_AFTER if status == "503" else {}
+        response["headers"] = {**response.get("headers", {}), **_REQUEST_ID, **extra}
     return responses
 
 
@@ -115,7 +139,8 @@ def build_document() -> dict[str, Any]:
             "description": (
                 "Partners publish apps and bundles, customers buy them through Stripe, admins moderate and "
                 "finance pays partners out. Money is `{amount, currency}` in integer minor units. Errors are "
-                "`{error: {code, message, details}}`. Lists take `limit` (1..100) and an opaque `cursor`."
+                "`{error: {code, message, details, request_id}}`; every answer carries `X-Request-Id` and a "
+                "503 `Retry-After`. Lists take `limit` (1..100) and an opaque `cursor`."
             ),
         },
         "servers": [{"url": "/"}],
@@ -124,5 +149,6 @@ def build_document() -> dict[str, Any]:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             "schemas": {"Error": ERROR},
+            "headers": HEADERS,
         },
     }

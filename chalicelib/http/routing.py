@@ -1,15 +1,17 @@
 """Route declaration: one decorator that registers a Chalice route and its contract.
 
 `Router.route` wraps a handler so that every route, in the same order, checks the body size (413),
-authenticates and checks roles (401/403), parses JSON (400), validates body and query against their
-JSON Schemas (400 `validation_error`), calls the handler with a `Request`, and maps domain errors to
-the contract's error shape. The same declaration feeds `/openapi.json`, so the document cannot drift
-from the routes. Handlers stay thin: parse, call one service function, return a dict.
+refuses input no store can hold (a lone surrogate, nesting deeper than 64: 400), authenticates and
+checks roles (401/403), parses JSON (400), validates body and query against their JSON Schemas (400
+`validation_error`), calls the handler with a `Request`, and maps domain errors to the contract's error
+shape, which carries the request's id. A 5xx logs its cause; the request's log lines name the kind of
+caller (`http/observe.py` writes the one line per request). The same declaration feeds `/openapi.json`,
+so the document cannot drift from the routes. Handlers stay thin: parse, call one service function,
+return a dict.
 """
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -19,9 +21,10 @@ from chalicelib.config import get_settings
 from chalicelib.core.errors import DomainError, PayloadTooLarge, UpstreamUnavailable, ValidationFailed
 from chalicelib.core.identity import Principal
 from chalicelib.http.auth import authenticate, require_roles
-from chalicelib.http.validation import coerce_query, validate
+from chalicelib.http.validation import check_storable, coerce_query, validate
+from chalicelib.telemetry import logs
 
-log = logging.getLogger("marketplace")
+log = logs.get()
 
 PUBLIC = "public"  # no token needed
 SIGNED_IN = "signed_in"  # any valid token; roles or storage decide the rest
@@ -73,7 +76,8 @@ ROUTES: list[RouteSpec] = []
 
 
 def error_body(err: DomainError) -> dict:
-    return {"error": {"code": err.code, "message": err.message, "details": err.details}}
+    return {"error": {"code": err.code, "message": err.message, "details": err.details,
+                      "request_id": logs.request_id()}}
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -93,16 +97,31 @@ def _parse_json(raw: bytes) -> Any:
         return {}
     try:
         return json.loads(raw.decode("utf-8"))
+    except RecursionError as exc:
+        raise ValidationFailed("The request body is not valid: it is nested too deeply.", [
+            {"field": "(body)", "message": "is nested deeper than 64 levels", "in": "body"}]) from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise ValidationFailed(
             "The request body is not valid JSON.", [{"field": "(body)", "message": str(exc)[:200], "in": "body"}]
         ) from exc
 
 
+def principal_kind(spec: RouteSpec, principal: Principal | None) -> str:
+    """What kind of caller this is, for the logs (never who: no subject, token or e-mail)."""
+    if principal is None:
+        return "anonymous"
+    if isinstance(spec.auth, tuple):
+        return next((role for role in spec.auth if role in principal.groups), "customer")
+    if spec.path.startswith("/partner/"):
+        return "partner"
+    return "admin" if principal.is_admin else "finance" if principal.is_finance else "customer"
+
+
 def _identify(spec: RouteSpec, headers: dict[str, str]) -> Principal | None:
     if spec.auth == PUBLIC:
         return None
     principal = authenticate(headers.get("authorization"))
+    logs.annotate(principal=principal_kind(spec, principal))
     if isinstance(spec.auth, tuple):
         require_roles(principal, spec.auth)
     return principal
@@ -113,8 +132,11 @@ def _build_request(spec: RouteSpec, current, params: dict[str, str]) -> Request:
     if len(raw) > get_settings().max_body_bytes:
         raise PayloadTooLarge(f"The request body is larger than {get_settings().max_body_bytes} bytes.")
     headers = {k.lower(): v for k, v in (current.headers or {}).items()}
-    principal = _identify(spec, headers)
+    check_storable(headers, where="header")
+    check_storable(params, where="path")
     query_raw = dict(current.query_params or {})
+    check_storable(query_raw, where="query")
+    principal = _identify(spec, headers)
     query: dict[str, Any] = {}
     if spec.query is not None:
         query = coerce_query(spec.query, query_raw)
@@ -128,9 +150,11 @@ def _build_request(spec: RouteSpec, current, params: dict[str, str]) -> Request:
     body: Any = {}
     if spec.body is not None:
         body = _parse_json(raw)
+        check_storable(body, where="body")
         validate(spec.body, body, where="body")
     elif raw.strip() and not spec.raw:
         body = _parse_json(raw)
+        check_storable(body, where="body")
         if body not in ({}, None):
             raise ValidationFailed(
                 "This route takes no request body.", [{"field": "(body)", "message": "must be empty", "in": "body"}]
@@ -152,16 +176,27 @@ def dispatch(spec: RouteSpec, handler: Callable[[Request], Any], current, params
     try:
         return _to_response(spec, handler(_build_request(spec, current, params)))
     except DomainError as err:
+        if err.status >= 500:
+            cause = err.__cause__ or err.__context__
+            logs.annotate(cause=repr(cause)[:500] if cause is not None else err.message)
+            log.warning("%s on %s %s: %s; cause: %r", err.code, spec.method, spec.path, err.message, cause)
         return error_response(err)
     except Exception as exc:  # noqa: BLE001 - the edge must answer in the contract's shape
         from botocore.exceptions import BotoCoreError, ClientError
         from pynamodb.exceptions import PynamoDBException
 
+        logs.annotate(cause=repr(exc)[:500])
         if isinstance(exc, (PynamoDBException, ClientError, BotoCoreError)):
             log.warning("upstream failure on %s %s: %r", spec.method, spec.path, exc)
             return error_response(UpstreamUnavailable("A backing service failed; nothing was changed."))
         log.exception("unhandled error on %s %s", spec.method, spec.path)
-        return json_response(500, {"error": {"code": "internal_error", "message": "Internal error.", "details": []}})
+        return json_response(500, internal_error_body())
+
+
+def internal_error_body() -> dict:
+    """The body of a 500 (a bug): the contract's shape, so the caller can quote the request id."""
+    return {"error": {"code": "internal_error", "message": "Internal error.", "details": [],
+                      "request_id": logs.request_id()}}
 
 
 class Router:

@@ -2,6 +2,10 @@
 
 Validators are compiled once per schema and reused across warm invocations; jsonschema itself is
 imported on first use so routes without a body do not pay for it at cold start.
+
+`check_storable` runs first, on everything a client sends: input no store can hold (a lone UTF-16
+surrogate, which has no UTF-8 form, or nesting deeper than `MAX_DEPTH`) is a 400 naming the field, before
+a schema, a service or DynamoDB sees it (botocore cannot encode the one, recursion breaks on the other).
 """
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from typing import Any
 from chalicelib.core.errors import ValidationFailed
 
 _validators: dict[int, Any] = {}
+
+MAX_DEPTH = 64
 
 
 _validator_class = None
@@ -78,6 +84,46 @@ def validate(schema: dict, instance: Any, *, where: str = "body") -> None:
                 details.append(item)
     fields = ", ".join(d["field"] for d in details)
     raise ValidationFailed(f"The request {where} is not valid: {fields}.", details)
+
+
+def _storable_text(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _refuse(message: str, field: str, where: str) -> ValidationFailed:
+    return ValidationFailed(f"The request {where} is not valid: {message}.",
+                            [{"field": field or "(body)", "message": message, "in": where}])
+
+
+def check_storable(value: Any, *, where: str) -> None:
+    """Refuse (400) a lone surrogate in any string or key, and nesting deeper than MAX_DEPTH; iterative,
+    so a hostile depth cannot exhaust the stack."""
+    stack: list[tuple[Any, list, int]] = [(value, [], 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        if isinstance(node, str):
+            if not _storable_text(node):
+                raise _refuse("contains a lone UTF-16 surrogate, which is not text", _join(path), where)
+            continue
+        if not isinstance(node, (dict, list)):
+            continue
+        if depth > MAX_DEPTH:
+            raise _refuse(f"is nested deeper than {MAX_DEPTH} levels", _join(path), where)
+        if isinstance(node, dict):
+            for key, item in node.items():
+                if isinstance(key, str) and not _storable_text(key):
+                    raise _refuse("has a field name with a lone UTF-16 surrogate", _join(path), where)
+                if isinstance(item, (str, dict, list)):
+                    stack.append((item, path + [key], depth + 1))
+        else:
+            stack.extend((item, path + [index], depth + 1) for index, item in enumerate(node)
+                         if isinstance(item, (str, dict, list)))
 
 
 def coerce_query(schema: dict, params: dict[str, str]) -> dict[str, Any]:

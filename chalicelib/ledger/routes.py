@@ -1,7 +1,7 @@
 """Ledger routes: a partner's balance and statement, and the finance journal."""
 from __future__ import annotations
 
-from chalicelib.http.routing import Request, Router
+from chalicelib.http.routing import Reply, Request, Router
 from chalicelib.ledger import adjustments, balances, statements
 from chalicelib.partners.service import partner_of
 from chalicelib.http.responses import csv_response
@@ -52,10 +52,10 @@ def get_finance_ledger(req: Request) -> dict:
 
 @router.route(
     "/finance/adjustments", "POST",
-    summary="Correct a partner's balance with a new balanced journal entry (positive credits the partner)",
-    auth=FINANCE, body=schemas.ADJUSTMENT_BODY, status=201, response=schemas.ADJUSTMENT, errors=(404,),
+    summary="Correct a partner's balance with a new balanced journal entry (positive credits the partner); "
+            "`Idempotency-Key` required: a retry with the same key and body replays the first answer",
+    auth=FINANCE, body=schemas.ADJUSTMENT_BODY, status=201, response=schemas.ADJUSTMENT, errors=(404, 409),
 )
-def create_adjustment(req: Request) -> dict:
-    b = req.body
-    return adjustments.adjust(actor=req.user, partner_id=b["partner_id"], amount=b["amount"]["amount"],
-                              currency=b["amount"]["currency"], reason=b["reason"])
+def create_adjustment(req: Request) -> Reply:
+    answer = adjustments.adjust(actor=req.user, body=req.body, headers=req.headers)
+    return Reply(answer.body, answer.status, headers=answer.headers)

@@ -25,6 +25,7 @@ from chalicelib.orders import model, money_seam, repository
 from chalicelib.orders.model import Order, Refund
 from chalicelib.payments import gateway as pay
 from chalicelib.payments.gateway import DisputeView, PaymentIntentView, RefundView
+from chalicelib.telemetry import metrics
 
 log = logging.getLogger("marketplace.orders")
 
@@ -108,6 +109,7 @@ def sync_payment(order: Order, intent: PaymentIntentView, *, hook: TxHook = _no_
         if changed.status == model.PAID:
             repository.grant_entitlements(tx, changed, at=at)
             money_seam.record_sale(tx, changed)
+    metrics.count(metrics.ORDERS_PAID if changed.status == model.PAID else metrics.ORDERS_FAILED)
     return changed, outcome
 
 
@@ -155,6 +157,7 @@ def record_stripe_refund(order: Order, stripe_refund: RefundView, *, actor: str,
                 money_seam.record_refund(tx, order, refund)
                 if respond is not None:
                     respond(tx, after, refund)
+            metrics.count(metrics.REFUNDS_ISSUED)  # staff refunds and dashboard refunds alike, once each
             return after, refund
         except ConditionsFailed as exc:
             # An entitlement another order granted is not this refund's to revoke: keep it and retry.

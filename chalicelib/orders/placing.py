@@ -16,13 +16,15 @@ from chalicelib.config import get_settings
 from chalicelib.core import clock
 from chalicelib.core.errors import AlreadyOwned
 from chalicelib.core.identity import Principal
+from chalicelib.db import idempotency
+from chalicelib.db.idempotency import Answer, IdempotencyKey
 from chalicelib.db.transact import ConditionsFailed, transaction
-from chalicelib.orders import idempotency, model, money_seam, repository
-from chalicelib.orders.idempotency import IdempotencyKey
+from chalicelib.orders import model, money_seam, repository
 from chalicelib.orders.model import Order
 from chalicelib.orders.views import order_dict
 from chalicelib.payments import gateway as pay
 from chalicelib.payments.gateway import PaymentGateway
+from chalicelib.telemetry import metrics
 
 
 def _catalog_lookup() -> Callable[[list[str]], dict]:
@@ -33,7 +35,7 @@ def _catalog_lookup() -> Callable[[list[str]], dict]:
 
 def place_order(*, user: Principal, body: dict, headers: dict[str, str],
                 gateway: PaymentGateway | None = None,
-                catalog: Callable[[list[str]], dict] | None = None) -> tuple[int, dict]:
+                catalog: Callable[[list[str]], dict] | None = None) -> Answer:
     """Create an order (and its PaymentIntent) for `body["items"]`; replays by Idempotency-Key."""
     key = idempotency.key_from(headers, scope="orders", caller=user.sub, body=body, target="POST /orders")
     listing_ids = [item["listing_id"] for item in body["items"]]
@@ -72,7 +74,7 @@ def place_order(*, user: Principal, body: dict, headers: dict[str, str],
 
 
 def _save_placed(order: Order, *, key: IdempotencyKey, user: Principal, listing_ids: list[str],
-                 at: str) -> tuple[int, dict]:
+                 at: str) -> Answer:
     """The one write: order, idempotency record and audit (and, if free, its entitlements and sale)."""
     response = order_dict(order)
     try:
@@ -92,4 +94,7 @@ def _save_placed(order: Order, *, key: IdempotencyKey, user: Principal, listing_
         if replayed is None:
             raise
         return replayed
-    return 201, response
+    metrics.count(metrics.ORDERS_PLACED)
+    if order.status == model.PAID:
+        metrics.count(metrics.ORDERS_PAID)  # a free order is paid in the same transaction
+    return Answer(201, response)

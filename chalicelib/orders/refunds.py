@@ -11,8 +11,10 @@ from dataclasses import replace
 
 from chalicelib.core.errors import Conflict, InvalidState, NotFound
 from chalicelib.core.identity import Principal
+from chalicelib.db import idempotency
+from chalicelib.db.idempotency import Answer
 from chalicelib.db.transact import ConditionsFailed, transaction
-from chalicelib.orders import idempotency, model, money_seam, payment_sync, repository
+from chalicelib.orders import model, money_seam, payment_sync, repository
 from chalicelib.orders.model import Order, Refund
 from chalicelib.orders.views import order_dict, refund_dict
 from chalicelib.payments import gateway as pay
@@ -22,7 +24,7 @@ MAX_RETRIES = payment_sync.MAX_RETRIES
 
 
 def refund_order(*, actor: Principal, order_id: str, body: dict, headers: dict[str, str],
-                 gateway: PaymentGateway | None = None) -> tuple[int, dict]:
+                 gateway: PaymentGateway | None = None) -> Answer:
     """Refund part or all of a paid order through Stripe, then record it (admin, finance)."""
     key = idempotency.key_from(headers, scope=f"refund:{order_id}", caller=actor.sub, body=body,
                                target=f"POST /admin/orders/{order_id}/refunds")
@@ -63,7 +65,7 @@ def refund_order(*, actor: Principal, order_id: str, body: dict, headers: dict[s
                 audit_roles=actor.groups, respond=respond,
             )
             if refund is not None:
-                return 201, {"refund": refund_dict(refund, after.currency), "order": order_dict(after)}
+                return Answer(201, {"refund": refund_dict(refund, after.currency), "order": order_dict(after)})
             break  # counted already (a retry after a crash, or the webhook got there first)
         except ConditionsFailed as exc:
             if exc.hit(key.pk):
@@ -78,7 +80,7 @@ def refund_order(*, actor: Principal, order_id: str, body: dict, headers: dict[s
     return _answer_recorded(key, order_id, stripe_refund.refund_id)
 
 
-def _answer_recorded(key: idempotency.IdempotencyKey, order_id: str, stripe_refund_id: str) -> tuple[int, dict]:
+def _answer_recorded(key: idempotency.IdempotencyKey, order_id: str, stripe_refund_id: str) -> Answer:
     """Answer with what was recorded for this Stripe refund (by us earlier or by the webhook), and keep it."""
     order, refunds = repository.get_with_refunds(order_id)
     assert order is not None
@@ -91,4 +93,4 @@ def _answer_recorded(key: idempotency.IdempotencyKey, order_id: str, stripe_refu
         replayed = idempotency.replay(idempotency.lookup(key), key)
         if replayed is not None:
             return replayed
-    return 201, response
+    return Answer(201, response)

@@ -22,7 +22,7 @@ from chalicelib.db.table import MarketItem, get_rows
 from chalicelib.db.transact import Refusal, Transaction
 from chalicelib.entitlements import repository as entitlements
 from chalicelib.entitlements.model import Grant
-from chalicelib.orders.idempotency import IdempotencyItem
+from chalicelib.db.idempotency import IdempotencyItem
 from chalicelib.orders.model import LinePart, Order, OrderLine, Refund
 from chalicelib.partners import repository as partners
 from chalicelib.partners.model import Partner

@@ -26,8 +26,8 @@ def _order_id(req: Request) -> str:
     body=schemas.ORDER_BODY, status=201, response=schemas.ORDER, errors=(402, 409),
 )
 def place_order(req: Request) -> Reply:
-    status, body = placing.place_order(user=req.user, body=req.body, headers=req.headers)
-    return Reply(body, status)
+    answer = placing.place_order(user=req.user, body=req.body, headers=req.headers)
+    return Reply(answer.body, answer.status, headers=answer.headers)
 
 
 @router.route(
@@ -57,6 +57,5 @@ def cancel_order(req: Request) -> dict:
     auth=STAFF, body=schemas.REFUND_BODY, status=201, response=schemas.REFUND_RESPONSE, errors=(402, 404, 409),
 )
 def refund_order(req: Request) -> Reply:
-    status, body = refunds.refund_order(actor=req.user, order_id=_order_id(req), body=req.body,
-                                        headers=req.headers)
-    return Reply(body, status)
+    answer = refunds.refund_order(actor=req.user, order_id=_order_id(req), body=req.body, headers=req.headers)
+    return Reply(answer.body, answer.status, headers=answer.headers)

@@ -1,7 +1,9 @@
 """The Stripe adapter of `PaymentGateway`: the only module that imports the `stripe` SDK.
 
-Built on `StripeClient` with network retries (Stripe's own, which resend the same idempotency key), a
-short timeout so a Lambda never waits out API Gateway, and one idempotency key of ours on every write.
+Built on `StripeClient` with bounded network retries (Stripe's own, which resend the same idempotency
+key), connect and read timeouts from the running context's budget (`core.deadlines`: 2 s / 6 s and one
+retry for the API, so a request whose Stripe call fails answers 503 within 16.5 s, inside API Gateway's
+29 s; Stripe's defaults are 80 s and no retry), and one idempotency key of ours on every write.
 Stripe's errors become the contract's: a refused card or a request Stripe rejects is `PaymentFailed`
 (402), anything that says "try again later" (network, 5xx, rate limit, bad credentials) is
 `UpstreamUnavailable` (503), an unknown object is `NotFound`. The decision is made by exception class and
@@ -18,15 +20,14 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, TypeVar
 
+from chalicelib.config import CallBudget
+from chalicelib.core import deadlines
 from chalicelib.core.errors import NotFound, PaymentFailed, UpstreamUnavailable
 from chalicelib.payments.gateway import ChargeView, DisputeView, PaymentIntentView, RefundView
 
 log = logging.getLogger("marketplace.stripe")
 
 T = TypeVar("T")
-
-TIMEOUT_SECONDS = 10
-MAX_NETWORK_RETRIES = 2
 
 
 def _id(value: Any) -> str | None:
@@ -89,14 +90,17 @@ def _dispute(obj: Any) -> DisputeView:
 class StripeGateway:
     """`PaymentGateway` over Stripe's API (or localstripe's, when `STRIPE_API_BASE` points at it)."""
 
-    def __init__(self, secret_key: str, *, api_base: str = "", max_network_retries: int = MAX_NETWORK_RETRIES,
-                 timeout: float = TIMEOUT_SECONDS):
+    def __init__(self, secret_key: str, *, api_base: str = "", budget: CallBudget | None = None,
+                 max_network_retries: int | None = None, timeout: float | None = None):
         import stripe
 
+        budget = budget or deadlines.current().stripe
         self._stripe = stripe
         options: dict[str, Any] = {
-            "max_network_retries": max_network_retries,
-            "http_client": stripe.new_default_http_client(timeout=timeout),
+            "max_network_retries": budget.retries if max_network_retries is None else max_network_retries,
+            # requests' (connect, read) timeouts; `timeout` (tests) sets both at once.
+            "http_client": stripe.new_default_http_client(
+                timeout=(budget.connect_seconds, budget.read_seconds) if timeout is None else timeout),
         }
         if api_base:
             options["base_addresses"] = {"api": api_base}

@@ -1,7 +1,8 @@
 """Payout routes: a partner's payout account and payouts, finance's payout runs, the local Connect sandbox."""
 from __future__ import annotations
 
-from chalicelib.config import get_settings
+from chalicelib.config import API_PAYOUT_RUN_SECONDS, get_settings
+from chalicelib.core.deadlines import TimeLeft
 from chalicelib.core.errors import NotFound
 from chalicelib.http.routing import PUBLIC, Reply, Request, Router
 from chalicelib.partners.service import partner_of
@@ -62,7 +63,7 @@ def _run_result(run) -> dict:
 )
 def create_payout_run(req: Request) -> dict:
     run = service.run_payouts(actor=req.user.sub, roles=req.user.groups, currency=req.body.get("currency"),
-                              gateway=connect_gateway())
+                              gateway=connect_gateway(), time_left=TimeLeft.for_seconds(API_PAYOUT_RUN_SECONDS))
     return _run_result(run)
 
 

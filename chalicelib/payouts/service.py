@@ -15,7 +15,10 @@ A run goes through these steps, each one durable before the next starts:
    reference, marker cleared) or `failed` (journal returns the amount to the balance).
 4. `run_finished`: the summary is written.
 A crash between any two steps leaves either nothing, or a pending payout that step 2 of the next
-run finishes. DynamoDB calls grow with the number of partners, never with the number of journal lines.
+run finishes. A run also stops starting payouts when its time runs low (`time_left`: the Lambda's clock
+for the schedule, a few seconds for a run started from the API); it finishes as `completed` with
+`stopped_early`, and the partners it did not reach are paid by the next run. DynamoDB calls grow with
+the number of partners, never with the number of journal lines.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from typing import Callable, Iterable, Iterator
 from chalicelib.audit.repository import audit_item
 from chalicelib.config import get_settings
 from chalicelib.core import clock
+from chalicelib.core.deadlines import UNLIMITED, TimeLeft
 from chalicelib.core.errors import Conflict, NotFound, UpstreamUnavailable
 from chalicelib.core.ids import new_id
 from chalicelib.core.money import SUPPORTED_CURRENCIES
@@ -39,6 +43,7 @@ from chalicelib.payouts.gateway import ConnectGateway, Transfer, TransferRejecte
 from chalicelib.payouts.repository import (
     PayoutItem, PayoutRunItem, PayoutSkipItem, get_payout, get_run, pending_payouts,
 )
+from chalicelib.telemetry import metrics
 
 log = logging.getLogger("marketplace.payouts")
 
@@ -58,6 +63,7 @@ class Summary:
     skipped: int = 0
     resumed: int = 0
     partners_considered: int = 0
+    stopped_early: bool = False  # time ran low: the rest waits for the next run
 
     def add_paid(self, currency: str, amount: int) -> None:
         slot = self.paid.setdefault(currency, {"count": 0, "amount": 0})
@@ -66,7 +72,8 @@ class Summary:
 
     def to_dict(self) -> dict:
         return {"paid": self.paid, "failed": self.failed, "pending": self.pending, "skipped": self.skipped,
-                "resumed": self.resumed, "partners_considered": self.partners_considered}
+                "resumed": self.resumed, "partners_considered": self.partners_considered,
+                "stopped_early": self.stopped_early}
 
 
 def start_run(*, actor: str, roles: Iterable[str] = (), currency: str | None, trigger: str,
@@ -92,21 +99,27 @@ def start_run(*, actor: str, roles: Iterable[str] = (), currency: str | None, tr
 
 
 def execute_run(run: PayoutRunItem, *, gateway: ConnectGateway, today: date | None = None,
-                hook: Hook = _no_hook) -> PayoutRunItem:
-    """Resume pending payouts, then pay every eligible partner; returns the finished run."""
+                hook: Hook = _no_hook, time_left: TimeLeft = UNLIMITED) -> PayoutRunItem:
+    """Resume pending payouts, then pay every eligible partner until time runs low; returns the run."""
     settings = get_settings()
     today = today or clock.today()
     summary = Summary()
     hook("run_started")
     for payout in list(_pending(run.currency)):
+        if _out_of_time(time_left, summary):
+            break
         summary.resumed += 1
         _settle(payout, gateway=gateway, summary=summary, hook=hook, resuming=True)
     hook("resumed")
     for currency in ([run.currency] if run.currency else list(SUPPORTED_CURRENCIES)):
         for rows in _chunks(currency_balance_rows(currency), BATCH):
+            if _out_of_time(time_left, summary):
+                break
             partners = load_partners(row.partner_id for row in rows)
             skips: list[PayoutSkipItem] = []
             for row in rows:
+                if _out_of_time(time_left, summary):
+                    break
                 summary.partners_considered += 1
                 partner = partners.get(row.partner_id)
                 balance = balance_from_row(row, today=today, hold_days=settings.hold_days)
@@ -124,8 +137,17 @@ def execute_run(run: PayoutRunItem, *, gateway: ConnectGateway, today: date | No
             summary.skipped += len(skips)
             repository.save_skips(skips)
     repository.finish_run(run, status=model.COMPLETED, at=clock.now_iso(), summary=summary.to_dict())
+    metrics.count(metrics.PAYOUT_RUNS_COMPLETED)
     hook("run_finished")
     return run
+
+
+def _out_of_time(time_left: TimeLeft, summary: Summary) -> bool:
+    """True (and noted in the summary) once the run must start nothing new."""
+    if not summary.stopped_early and time_left.running_low():
+        summary.stopped_early = True
+        log.warning("payout run: time is running low, stopping; the rest waits for the next run")
+    return summary.stopped_early
 
 
 def _pending(currency: str | None) -> Iterator[PayoutItem]:
@@ -226,17 +248,19 @@ def _finish(payout: PayoutItem, *, failed_reason: str | None, transfer: Transfer
     payout.status = status
     payout.transfer_id = transfer.transfer_id if transfer else None
     payout.failure_reason = failed_reason
+    metrics.count(metrics.PAYOUTS_FAILED if failed_reason else metrics.PAYOUTS_PAID)
     return True
 
 
 def run_payouts(*, actor: str, roles: Iterable[str] = (), currency: str | None, gateway: ConnectGateway,
-                trigger: str = "manual", today: date | None = None, hook: Hook = _no_hook) -> PayoutRunItem | None:
+                trigger: str = "manual", today: date | None = None, hook: Hook = _no_hook,
+                time_left: TimeLeft = UNLIMITED) -> PayoutRunItem | None:
     """Start and execute a run (the route and the daily schedule both come here)."""
     run = start_run(actor=actor, roles=roles, currency=currency, trigger=trigger, day=today)
     if run is None:
         return None
     try:
-        return execute_run(run, gateway=gateway, today=today, hook=hook)
+        return execute_run(run, gateway=gateway, today=today, hook=hook, time_left=time_left)
     except Exception as exc:
         _mark_interrupted(run, exc)
         raise

@@ -7,11 +7,18 @@ reconciliation reads. Every call passes literal `params={...}` so stripe's typed
 them; transfers carry `destination`, `transfer_group` = payout id, metadata, `source_transaction` when
 the payout is linked to one charge, and the payout id as idempotency key. Stripe errors become domain
 errors: a refusal is `TransferRejected`, anything we cannot be sure about is `UpstreamUnavailable`.
+
+Deadlines: Stripe's SDK waits 80 s per attempt by default. Each client here gets the connect and read
+timeouts and the retries of the running context's budget (`core.deadlines`): the API's (2 s / 6 s, one
+retry) for the payout-account routes, the job's (3 s / 15 s, two retries) inside the scheduled payout
+run. One client is kept per budget, so the same adapter serves both contexts.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
+from chalicelib.config import CallBudget
+from chalicelib.core import deadlines
 from chalicelib.core.errors import Conflict, UpstreamUnavailable
 from chalicelib.payouts.gateway import PAYMENT, REFUND, TRANSFER, StripeRecord, Transfer, TransferRejected
 
@@ -43,36 +50,41 @@ def _transfer(obj: Any) -> Transfer:
 class StripeConnect:
     """Connect accounts, transfers and listings through `stripe.StripeClient`."""
 
-    def __init__(self, client_factory: Callable[[], Any], *, created_filter: bool = True):
+    def __init__(self, client_factory: Callable[[CallBudget], Any], *, created_filter: bool = True):
         self._factory = client_factory
-        self._client: Any = None
+        self._clients: dict[CallBudget, Any] = {}
         # localstripe refuses `created` on lists; there the period is cut on our side (reconciliation does).
         self._created_filter = created_filter
 
     @classmethod
     def from_settings(cls, *, http_client: Any = None, api_key: str | None = None,
                       created_filter: bool = True) -> "StripeConnect":
-        def build():
+        def build(budget: CallBudget):
             import stripe
 
             from chalicelib.config import get_settings
             from chalicelib.secrets import get_stripe_secrets
 
             settings = get_settings()
-            kwargs: dict[str, Any] = {"max_network_retries": 2}
+            kwargs: dict[str, Any] = {
+                "max_network_retries": budget.retries,
+                # requests' (connect, read) timeouts; an injected client (tests) brings its own.
+                "http_client": http_client or stripe.RequestsClient(
+                    timeout=(budget.connect_seconds, budget.read_seconds)),
+            }
             if settings.stripe_api_base:
                 kwargs["base_addresses"] = {"api": settings.stripe_api_base}
-            if http_client is not None:
-                kwargs["http_client"] = http_client
             return stripe.StripeClient(api_key or get_stripe_secrets().secret_key, **kwargs)
 
         return cls(build, created_filter=created_filter)
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            self._client = self._factory()
-        return self._client
+        """The client for the running context's budget, built on first use."""
+        budget = deadlines.current().stripe
+        if budget not in self._clients:
+            self._clients[budget] = self._factory(budget)
+        return self._clients[budget]
 
     def _call(self, fn: Callable[[], Any], *, refusal: type[Exception] = TransferRejected) -> Any:
         import stripe

@@ -28,6 +28,7 @@ from chalicelib.payouts.gateway import StripeRecord
 from chalicelib.reconciliation import model, repository
 from chalicelib.reconciliation.model import Discrepancy, LedgerRecord
 from chalicelib.reconciliation.repository import ReconciliationItem
+from chalicelib.telemetry import metrics
 
 WRITE_BATCH = 25
 
@@ -86,6 +87,7 @@ def reconcile(*, actor: str, roles: Iterable[str] = (), p: Period, listing) -> R
     progress = run_passes(recon_id, p, listing)
     repository.mark_completed(recon, at=clock.now_iso(), matched=progress.matched, counts=progress.counts,
                               stripe_objects=progress.stripe_objects, ledger_records=progress.ledger_records)
+    metrics.count(metrics.RECONCILIATION_DISCREPANCIES, sum(progress.counts.values()))  # 0 too: "ran, all matched"
     return recon
 
 

@@ -65,11 +65,13 @@ ERROR = {
     "properties": {
         "error": {
             "type": "object",
-            "required": ["code", "message", "details"],
+            "required": ["code", "message", "details", "request_id"],
             "properties": {
                 "code": {"type": "string"},
                 "message": {"type": "string"},
                 "details": {"type": "array", "items": {"type": "object"}},
+                # The request's id (the X-Request-Id header), to quote when asking about this error.
+                "request_id": {"type": "string", "minLength": 1},
             },
         }
     },

@@ -24,6 +24,7 @@ from chalicelib.partners import repository as partners
 from chalicelib.payments import gateway as pay
 from chalicelib.payments.gateway import PaymentGateway
 from chalicelib.secrets import get_stripe_secrets
+from chalicelib.telemetry import metrics
 from chalicelib.webhooks import repository
 from chalicelib.webhooks.signature import BadSignature, verify
 
@@ -42,6 +43,7 @@ def parse_event(raw: bytes, signature: str | None, *, secret: str | None = None)
         verify(raw, signature, get_stripe_secrets().webhook_secrets if secret is None else secret)
     except BadSignature as exc:
         log.warning("webhook refused: %s", exc)
+        metrics.count(metrics.WEBHOOK_SIGNATURES_REJECTED)
         raise _bad("The Stripe-Signature header does not verify.", "Stripe-Signature", "header") from exc
     try:
         event = json.loads(raw.decode("utf-8"))
@@ -195,7 +197,9 @@ def handle(raw: bytes, signature: str | None, *, gateway: PaymentGateway | None 
     if handler is None:
         return {**base, "outcome": "ignored:unhandled_type"}
     if repository.already_processed(event["id"]):
+        metrics.count(metrics.WEBHOOK_EVENTS_DUPLICATE)
         return {**base, "outcome": "duplicate"}
     outcome = handler(event, gateway or pay.get_gateway())
+    metrics.count(metrics.WEBHOOK_EVENTS_DUPLICATE if outcome == "duplicate" else metrics.WEBHOOK_EVENTS_APPLIED)
     log.info("webhook %s %s: %s", event["type"], event["id"], outcome)
     return {**base, "outcome": outcome}

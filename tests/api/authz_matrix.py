@@ -257,7 +257,7 @@ CASES: tuple[Case, ...] = (
     Case("GET", "/partner/statement", partner_own(200, other_partner=200), query=lambda w: PERIOD),
     Case("GET", "/partner/payouts", partner_own(200, other_partner=200)),
     Case("GET", "/finance/ledger", role(200, FINANCE)),
-    Case("POST", "/finance/adjustments", role(201, FINANCE),
+    Case("POST", "/finance/adjustments", role(201, FINANCE), idempotency_key=True,
          body=lambda w, p: {"partner_id": w.partner_id, "amount": {"amount": 100, "currency": "usd"}, **REASON}),
     Case("POST", "/finance/payout-runs", role(201, FINANCE), body=lambda w, p: {"currency": "usd"}),
     Case("GET", "/finance/payout-runs/{run_id}", role(200, FINANCE), prepare=lambda b, w: {"run_id": b.run(w)}),

@@ -10,12 +10,16 @@ from chalicelib.db.transact import transaction
 from chalicelib.ledger import recorder
 from chalicelib.ledger.rules import allocate_refund
 from chalicelib.orders.model import apply_refund
-from tests.factories import FINANCE, Api, approved_partner, line, order, part, refund
+from tests.factories import FINANCE, Api, approved_partner, line, new_key, order, part, refund
 
 
 @pytest.fixture
 def api(client):
     return Api(client)
+
+
+def adjust(api: Api, body: dict, *, key: str | None = None, **who):
+    return api.post("/finance/adjustments", body, headers={"Idempotency-Key": key or new_key()}, **who)
 
 
 def sell(*orders):
@@ -101,15 +105,14 @@ def test_finance_adjustment_is_a_new_balanced_entry_with_audit(api):
     pid = approved_partner(api, "alice")["partner_id"]
     sell(order(line(part(pid, 1000))))
     body = {"partner_id": pid, "amount": {"amount": -300, "currency": "usd"}, "reason": "chargeback recovery"}
-    made = api.post("/finance/adjustments", body, **FINANCE)
+    made = adjust(api, body, **FINANCE)
     assert made.status_code == 201, made.body
     assert api.get("/partner/balance", sub="alice").data["usd"]["balance"] == 500
     st = api.get("/partner/statement", sub="alice").data
     assert [i["type"] for i in st["items"]] == ["sale", "adjustment"] and st["totals"]["adjustments"] == -300
     audit = api.get(f"/admin/audit?entity_id={pid}", **FINANCE).data["items"]
     assert "ledger.adjusted" in {a["action"] for a in audit}
-    assert api.post("/finance/adjustments", {**body, "amount": {"amount": 0, "currency": "usd"}},
-                    **FINANCE).status_code == 400
-    assert api.post("/finance/adjustments", {**body, "partner_id": "ptn_nobody"}, **FINANCE).status_code == 404
-    assert api.post("/finance/adjustments", body, sub="alice").status_code == 403
-    assert api.post("/finance/adjustments", {**body, "reason": ""}, **FINANCE).status_code == 400
+    assert adjust(api, {**body, "amount": {"amount": 0, "currency": "usd"}}, **FINANCE).status_code == 400
+    assert adjust(api, {**body, "partner_id": "ptn_nobody"}, **FINANCE).status_code == 404
+    assert adjust(api, body, sub="alice").status_code == 403
+    assert adjust(api, {**body, "reason": ""}, **FINANCE).status_code == 400

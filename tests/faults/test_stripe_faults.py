@@ -25,18 +25,21 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.config import API_DEADLINES
 from tests.factories import deliver, new_key, place_order, publish_app, request_refund, signed_event
 from tests.faults.checks import assert_checkout_consistent, assert_payouts_consistent, by_kind
 from tests.faults.inject import FAULT_429, FAULT_500, FAULT_DECLINE, FAULT_REFUSED, FAULT_TIMEOUT, table_rows
 from tests.faults.scenarios import assert_error, assert_unchanged, paid_order, run_payouts
 
-# (fault, times, after_effect): times=3 outlasts the adapters' 2 network retries. A 500 before the effect
-# is the same to the adapter as a timeout before it; the 500 that matters is the one after Stripe acted.
+# (fault, times, after_effect): OUTLAST failures outlast the adapters' network retries in the API's budget
+# (config.API_DEADLINES). A 500 before the effect is the same to the adapter as a timeout before it; the
+# 500 that matters is the one after Stripe acted.
+OUTLAST = 1 + API_DEADLINES.stripe.retries
 OUTAGES = [
-    pytest.param(FAULT_500, 3, True, id="500-after-effect"),
+    pytest.param(FAULT_500, OUTLAST, True, id="500-after-effect"),
     pytest.param(FAULT_429, 1, False, id="429"),
-    pytest.param(FAULT_TIMEOUT, 3, False, id="timeout-before"),
-    pytest.param(FAULT_TIMEOUT, 3, True, id="timeout-after-effect"),
+    pytest.param(FAULT_TIMEOUT, OUTLAST, False, id="timeout-before"),
+    pytest.param(FAULT_TIMEOUT, OUTLAST, True, id="timeout-after-effect"),
 ]
 
 
@@ -87,7 +90,7 @@ def test_order_refused_by_stripe_is_402_payment_failed_and_a_retry_with_the_key_
 
 
 # --- POST /webhooks/stripe --------------------------------------------------------------------------
-@pytest.mark.parametrize("fault,times", [(FAULT_500, 3), (FAULT_429, 1), (FAULT_TIMEOUT, 3)])
+@pytest.mark.parametrize("fault,times", [(FAULT_500, OUTLAST), (FAULT_429, 1), (FAULT_TIMEOUT, OUTLAST)])
 def test_webhook_cannot_reread_the_intent_answers_5xx_and_the_redelivery_applies_it_once(api, stub, fault, times):
     app = publish_app(api, "vendor", price=1200)
     order = place_order(api, "carol", [app["listing_id"]]).data
@@ -131,7 +134,7 @@ def test_declined_card_fails_the_order_and_paying_again_with_another_card_succee
     assert_checkout_consistent(stub)
 
 
-@pytest.mark.parametrize("fault,times", [(FAULT_500, 3), (FAULT_TIMEOUT, 3)])
+@pytest.mark.parametrize("fault,times", [(FAULT_500, OUTLAST), (FAULT_TIMEOUT, OUTLAST)])
 def test_charge_refunded_webhook_cannot_reread_the_charge_then_redelivery_counts_it_once(api, stub, fault, times):
     order = paid_order(api, stub)
     pi_id = order["payment"]["payment_intent_id"]
@@ -190,7 +193,7 @@ def test_refund_whose_webhook_was_recorded_first_is_still_answered_on_retry(api,
     order = paid_order(api, stub, price=2000)
     pi_id = order["payment"]["payment_intent_id"]
     key = new_key()
-    stub.fail("POST", "/v1/refunds", FAULT_TIMEOUT, times=3, after_effect=True)
+    stub.fail("POST", "/v1/refunds", FAULT_TIMEOUT, times=OUTLAST, after_effect=True)
     assert_error(request_refund(api, order["order_id"], {"reason": "customer asked", "amount": 700}, key=key),
            503, "upstream_unavailable")
     raw, header = signed_event("charge.refunded", {"id": stub.charge_of(pi_id),
@@ -229,9 +232,9 @@ def test_transfer_outage_leaves_the_payout_pending_and_the_rerun_pays_once(
 
 
 def test_transfer_lookup_outage_on_resume_keeps_it_pending_then_the_next_run_pays_once(run_api, stub):
-    stub.fail("POST", "/v1/transfers", FAULT_TIMEOUT, times=3, after_effect=True)
+    stub.fail("POST", "/v1/transfers", FAULT_TIMEOUT, times=OUTLAST, after_effect=True)
     assert run_payouts(run_api).data["summary"]["pending"] == 1
-    stub.fail("GET", "/v1/transfers", FAULT_500, times=3)
+    stub.fail("GET", "/v1/transfers", FAULT_500, times=OUTLAST)
     second = run_payouts(run_api)
     assert second.status_code == 201, second.body
     assert second.data["summary"]["pending"] == 1 and _payout_statuses() == ["pending"]

@@ -1,7 +1,7 @@
 """scripts/package.py finishes whatever functions Chalice generated, including ones app.py adds later.
 
-app.py has no scheduled job yet, so these unit tests feed `finish_template` a template shaped like
-Chalice's output for an API handler plus a daily schedule (no packaging, no network).
+These unit tests feed `finish_template` a template shaped like Chalice's output for an API handler plus
+a daily schedule, and variations of it (no packaging, no network); test_stack.py checks the real output.
 """
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ def chalice_like_output():
         "Resources": {
             "LambdaRole": {"Type": "AWS::IAM::Role", "Properties": {}},
             "AsyncDeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {}},
+            "ScheduleDeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {}},
+            "ApiAccessLogGroup": {"Type": "AWS::Logs::LogGroup",
+                                  "Properties": {"LogGroupName": "/aws/apigateway/x-access", "RetentionInDays": 1}},
             "AlarmTopic": {"Type": "AWS::SNS::Topic", "Properties": {}},
             "APIHandler": _function(),
             "ApiHandlerLogGroup": _log_group("ApiHandler"),
@@ -134,6 +137,63 @@ def test_per_function_settings_name_functions_that_exist(stage):
     names = {source.name for source in app.event_sources} | {"api_handler"}
     for name in config["stages"][stage].get("lambda_functions", {}):
         assert name in names, f"lambda_functions.{name} names no function of app.py (it would be ignored)"
+
+
+def test_every_schedule_rule_dead_letters_to_a_queue_that_admits_exactly_those_rules():
+    template = chalice_like_output()
+    template["Resources"]["RunHourly"] = _function({
+        "Hourly": {"Type": "Schedule", "Properties": {"Schedule": "rate(1 hour)"}},
+        "OnDeploy": {"Type": "CloudWatchEvent", "Properties": {"Pattern": {"source": ["aws.cloudformation"]}}},
+    })
+    resources = SCRIPT.finish_template(template, {PLACEHOLDER})["Resources"]
+    dead_letters = {"Arn": {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}}
+    for function, event in [("RunDailyPayouts", "RunDailyPayoutsEvent"), ("RunHourly", "Hourly"),
+                            ("RunHourly", "OnDeploy")]:
+        assert resources[function]["Properties"]["Events"][event]["Properties"]["DeadLetterConfig"] == dead_letters
+    (statement,) = resources["ScheduleDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    # SAM names each rule <function><event>.
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == [
+        {"Fn::GetAtt": [rule, "Arn"]} for rule in ("RunDailyPayoutsRunDailyPayoutsEvent", "RunHourlyHourly",
+                                                    "RunHourlyOnDeploy")
+    ]
+
+
+def test_without_a_schedule_no_queue_policy_is_written():
+    template = chalice_like_output()
+    del template["Resources"]["RunDailyPayouts"]
+    del template["Resources"]["RunDailyPayoutsLogGroup"]
+    assert "ScheduleDeadLetterQueuePolicy" not in SCRIPT.finish_template(template, {PLACEHOLDER})["Resources"]
+
+
+def _skipped(resource):
+    return {entry["id"]: entry["comment"] for entry in resource["Metadata"]["checkov"]["skip"]}
+
+
+def test_functions_and_their_log_groups_carry_the_checkov_skips_with_reasons():
+    resources = SCRIPT.finish_template(chalice_like_output(), {PLACEHOLDER})["Resources"]
+    # Only the synchronous API handler may go without a Lambda dead-letter queue.
+    assert set(_skipped(resources["APIHandler"])) == {"CKV_AWS_117", "CKV_AWS_173", "CKV_AWS_116"}
+    assert set(_skipped(resources["RunDailyPayouts"])) == {"CKV_AWS_117", "CKV_AWS_173"}
+    for name in ("ApiHandlerLogGroup", "RunDailyPayoutsLogGroup"):
+        assert set(_skipped(resources[name])) == {"CKV_AWS_158"}
+    for resource in ("APIHandler", "RunDailyPayouts", "ApiHandlerLogGroup"):
+        assert all(len(reason) > 40 for reason in _skipped(resources[resource]).values())
+
+
+def test_skips_already_in_the_metadata_are_kept_and_not_repeated():
+    template = chalice_like_output()
+    template["Resources"]["APIHandler"]["Metadata"] = {"checkov": {"skip": [
+        {"id": "CKV_AWS_117", "comment": "kept as written"}, {"id": "CKV_AWS_999", "comment": "other"}]}}
+    skips = SCRIPT.finish_template(template, {PLACEHOLDER})["Resources"]["APIHandler"]["Metadata"]["checkov"]["skip"]
+    assert [s["id"] for s in skips] == ["CKV_AWS_117", "CKV_AWS_999", "CKV_AWS_173", "CKV_AWS_116"]
+    assert skips[0]["comment"] == "kept as written"
+
+
+def test_the_access_log_is_kept_as_long_as_the_function_logs():
+    resources = SCRIPT.finish_template(chalice_like_output(), {PLACEHOLDER})["Resources"]
+    assert resources["ApiAccessLogGroup"]["Properties"]["RetentionInDays"] == 30
 
 
 def test_a_poll_based_event_source_is_refused_until_infra_supports_it():

@@ -1,11 +1,13 @@
 """What the deployed stack must contain, read from the packaged template of the dev stage.
 
 Data that must survive mistakes (the table, the user pool), the identity setup the code expects, the
-configuration every function reads, and the operational safety net: log retention, a dead-letter
-queue for asynchronous invocations, alarms, and API throttling.
+configuration every function reads, and the operational safety net: log retention, access logs,
+dead-letter queues for asynchronous invocations and for the schedule rules, alarms on functions, the API,
+the table and the business metrics the code writes, reserved concurrency, and API throttling.
 """
 from __future__ import annotations
 
+import json
 import re
 
 from chalice.utils import to_cfn_resource_name
@@ -97,7 +99,7 @@ def test_every_function_has_error_and_throttle_alarms(packaged):
     alarms = templates.resources_of_type(packaged.translated, "AWS::CloudWatch::Alarm").values()
     watched = {
         (a["Properties"]["MetricName"], a["Properties"]["Dimensions"][0]["Value"]["Ref"])
-        for a in alarms if a["Properties"]["Namespace"] == "AWS/Lambda"
+        for a in alarms if a["Properties"].get("Namespace") == "AWS/Lambda"
     }
     for name in _functions(packaged):
         assert {("Errors", name), ("Throttles", name)} <= watched
@@ -142,7 +144,131 @@ def test_every_schedule_in_app_py_is_packaged_with_the_dead_letter_queue(package
         else:
             assert "DeadLetterQueue" not in function["Properties"], name
     queue = packaged.translated["Resources"]["AsyncDeadLetterQueue"]["Properties"]
-    assert queue["SqsManagedSseEnabled"] is True
+    # Lambda sends with the function's role, which the AWS managed key admits.
+    assert queue["KmsMasterKeyId"] == "alias/aws/sqs"
     assert _props(packaged.translated, "DeadLetterQueueAlarm")["Dimensions"][0]["Value"] == {
         "Fn::GetAtt": ["AsyncDeadLetterQueue", "QueueName"]
     }
+
+
+def _alarms(template):
+    return templates.resources_of_type(template, "AWS::CloudWatch::Alarm")
+
+
+def test_every_schedule_rule_sends_undelivered_events_to_a_queue_only_those_rules_may_write(packaged):
+    t = packaged.translated
+    rules = templates.resources_of_type(t, "AWS::Events::Rule")
+    assert rules, "app.py schedules the daily payout run"
+    dead_letters = {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}
+    for name, rule in rules.items():
+        for target in rule["Properties"]["Targets"]:
+            assert target["DeadLetterConfig"] == {"Arn": dead_letters}, name
+    (policy,) = [
+        p["Properties"] for p in templates.resources_of_type(t, "AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [{"Ref": "ScheduleDeadLetterQueue"}]
+    ]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == dead_letters
+    sources = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+    assert sorted(s["Fn::GetAtt"][0] for s in sources) == sorted(rules)
+    # EventBridge cannot use the AWS managed key aws/sqs: SQS managed encryption instead.
+    queue = _props(t, "ScheduleDeadLetterQueue")
+    assert queue["SqsManagedSseEnabled"] is True and "KmsMasterKeyId" not in queue
+
+
+def test_every_queue_has_a_depth_alarm(packaged):
+    t = packaged.translated
+    watched = {
+        a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for a in _alarms(t).values()
+        if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        and a["Properties"]["ComparisonOperator"] == "GreaterThanThreshold" and a["Properties"]["Threshold"] == 0
+    }
+    assert set(templates.resources_of_type(t, "AWS::SQS::Queue")) == watched
+
+
+# alarm -> (metric, comparison, threshold) on the EMF metrics the code writes.
+BUSINESS_ALARMS = {
+    "PayoutFailedAlarm": ("PayoutsFailed", "GreaterThanOrEqualToThreshold", 1),
+    "ReconciliationDiscrepancyAlarm": ("ReconciliationDiscrepancies", "GreaterThanOrEqualToThreshold", 1),
+    "WebhookSignatureBurstAlarm": (
+        "WebhookSignaturesRejected", "GreaterThanOrEqualToThreshold", {"Ref": "WebhookRejectionAlarmThreshold"}
+    ),
+    "PayoutRunMissingAlarm": ("PayoutRunsCompleted", "LessThanThreshold", 1),
+}
+
+
+def test_business_alarms_watch_metrics_the_code_writes_with_its_only_dimension(packaged):
+    from chalicelib.telemetry import metrics
+
+    t = packaged.translated
+    for name, (metric, comparison, threshold) in BUSINESS_ALARMS.items():
+        alarm = _props(t, name)
+        assert metric in metrics.COUNTS, f"{name} watches {metric}, which the code does not write"
+        assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (metrics.NAMESPACE, metric, "Sum")
+        # CloudWatch matches every dimension exactly: the alarm must name exactly the metric's one.
+        assert alarm["Dimensions"] == [{"Name": "service", "Value": metrics.SERVICE}], name
+        assert (alarm["ComparisonOperator"], alarm["Threshold"]) == (comparison, threshold), name
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    assert _props(packaged.sam, "WebhookSignatureBurstAlarm")["Period"] == 300
+    assert packaged.sam["Parameters"]["WebhookRejectionAlarmThreshold"]["Default"] == 10
+
+
+def test_no_completed_payout_run_in_26_hours_alarms_and_silence_counts(packaged):
+    alarm = _props(packaged.translated, "PayoutRunMissingAlarm")
+    window = alarm["Period"] * alarm["EvaluationPeriods"]
+    assert window == 26 * 3600
+    # Every hour of the window must be empty (one completed run anywhere keeps it OK) ...
+    assert alarm["DatapointsToAlarm"] == alarm["EvaluationPeriods"]
+    # ... and an hour without the metric is an empty hour, not "insufficient data".
+    assert alarm["TreatMissingData"] == "breaching"
+    # CloudWatch: a period of an hour or more may span up to 7 days in all (shorter periods: one day).
+    assert alarm["Period"] >= 3600 and window <= 7 * 24 * 3600
+
+
+def test_the_api_p99_latency_alarm_watches_the_same_api_and_stage_as_the_5xx_alarm(packaged):
+    t = packaged.translated
+    latency, errors = _props(t, "ApiLatencyAlarm"), _props(t, "Api5xxAlarm")
+    assert (latency["Namespace"], latency["MetricName"], latency["ExtendedStatistic"]) == (
+        "AWS/ApiGateway", "Latency", "p99"
+    )
+    assert latency["Dimensions"] == errors["Dimensions"]
+    assert latency["Threshold"] == {"Ref": "ApiLatencyP99AlarmMs"}
+
+
+def test_the_throttle_alarm_sums_reads_and_writes_of_the_table_and_every_index(packaged):
+    t = packaged.translated
+    alarm = _props(t, "TableThrottleAlarm")
+    watched = set()
+    for query in alarm["Metrics"]:
+        if "MetricStat" in query:
+            metric = query["MetricStat"]["Metric"]
+            dims = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+            assert dims.pop("TableName") == {"Ref": "MarketTable"}
+            watched.add((metric["MetricName"], dims.get("GlobalSecondaryIndexName")))
+            assert query["ReturnData"] is False and "FILL(%s, 0)" % query["Id"] in alarm["Metrics"][0]["Expression"]
+    indexes = [None] + [i["IndexName"] for i in _props(t, "MarketTable")["GlobalSecondaryIndexes"]]
+    assert watched == {(m, i) for m in ("ReadThrottleEvents", "WriteThrottleEvents") for i in indexes}
+    assert alarm["Metrics"][0]["ReturnData"] is True
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+
+
+def test_the_api_writes_json_access_logs_kept_as_long_as_the_function_logs(packaged):
+    t = packaged.translated
+    stage = next(iter(templates.resources_of_type(t, "AWS::ApiGateway::Stage").values()))["Properties"]
+    setting = stage["AccessLogSetting"]
+    assert setting["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    line = json.loads(setting["Format"])
+    assert line["requestId"] == "$context.requestId" and line["status"] == "$context.status"
+    assert not any("authorization" in value.lower() for value in line.values())
+    assert _props(t, "ApiAccessLogGroup")["RetentionInDays"] == 30
+
+
+def test_every_function_has_reserved_concurrency_and_the_payout_run_runs_alone(packaged):
+    functions = _functions(packaged)
+    for name, function in functions.items():
+        assert function["Properties"].get("ReservedConcurrentExecutions", 0) >= 1, name
+    assert functions["DailyPayoutRun"]["Properties"]["ReservedConcurrentExecutions"] == 1

@@ -5,6 +5,9 @@ subclasses, so a new model or index is checked without touching this test. Each 
 with the infra table whose logical id the functions' environment variable for it references (the
 variable the model's `Meta.table_name` is read from, e.g. MARKET_TABLE -> !Ref MarketTable).
 Compared: key schema, attribute types, every index's name, keys and projection, billing mode, TTL.
+The TTL attribute is looked for in every entity stored in the table (the root model's subclasses): a
+pynamodb `TTLAttribute`, or a number attribute named `expires_at` (epoch seconds, the project's
+convention for records that expire, such as idempotency records).
 """
 from __future__ import annotations
 
@@ -15,13 +18,15 @@ import pkgutil
 from typing import Any
 
 import pytest
-from pynamodb.attributes import TTLAttribute
+from pynamodb.attributes import NumberAttribute, TTLAttribute
 from pynamodb.models import Model
 
 import chalicelib
 from tests.infra import templates
 
 TABLE_TYPE = "AWS::DynamoDB::Table"
+# A number attribute with this name holds an expiry in epoch seconds (shared convention).
+EXPIRY_ATTRIBUTE = "expires_at"
 
 
 def _keys(key_schema: list[dict[str, str]]) -> tuple[tuple[str, str], ...]:
@@ -37,10 +42,32 @@ def _indexes(indexes: list[dict[str, Any]], name: str, keys: str, proj: str) -> 
     return {i[name]: {"keys": _keys(i[keys]), "projection": _projection(i[proj])} for i in indexes}
 
 
+def _stored_models(model: type[Model]) -> list[type[Model]]:
+    """The root model and every subclass (each entity stored in its table)."""
+    found, pending = [], [model]
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def ttl_attributes(model: type[Model]) -> set[str]:
+    """Attribute names (as stored) that some entity of the table expects DynamoDB to expire."""
+    names = set()
+    for cls in _stored_models(model):
+        for name, attr in cls.get_attributes().items():
+            if isinstance(attr, TTLAttribute) or (name == EXPIRY_ATTRIBUTE and isinstance(attr, NumberAttribute)):
+                names.add(attr.attr_name)
+    return names
+
+
 def describe_model(model: type[Model]) -> dict[str, Any]:
     """The table a pynamodb model needs, in a form comparable with describe_infra()."""
     schema = model._get_schema()
-    ttl = [name for name, attr in model.get_attributes().items() if isinstance(attr, TTLAttribute)]
+    ttl = sorted(ttl_attributes(model))
+    # DynamoDB has one TTL attribute per table: two candidates cannot both be declared.
+    assert len(ttl) <= 1, f"{model.__name__}'s entities expire by different attributes: {ttl}"
     meta = model.Meta
     return {
         "keys": _keys(schema["key_schema"]),
@@ -199,3 +226,35 @@ def test_a_model_table_missing_from_infra_is_reported(infra):
     del drifted["Globals"]["Function"]["Environment"]["Variables"]["MARKET_TABLE"]
     with pytest.raises(AssertionError, match="no infra table for"):
         pairs(drifted)
+
+
+def test_the_table_expires_idempotency_records_by_the_attribute_the_code_writes(infra):
+    from chalicelib.db.idempotency import IdempotencyItem
+    from chalicelib.db.table import MarketItem
+
+    assert issubclass(IdempotencyItem, MarketItem)
+    spec = _market_table(infra)["TimeToLiveSpecification"]
+    assert spec == {"AttributeName": IdempotencyItem.expires_at.attr_name, "Enabled": True}
+    assert ttl_attributes(MarketItem) == {spec["AttributeName"]}
+
+
+def _no_ttl(props):
+    del props["TimeToLiveSpecification"]
+
+
+def _ttl_disabled(props):
+    props["TimeToLiveSpecification"]["Enabled"] = False
+
+
+def _other_ttl_attribute(props):
+    props["TimeToLiveSpecification"]["AttributeName"] = "ttl"
+
+
+@pytest.mark.parametrize("mutate", [_no_ttl, _ttl_disabled, _other_ttl_attribute],
+                         ids=["no TTL", "TTL disabled", "another attribute"])
+def test_a_ttl_that_is_not_the_models_is_reported(infra, mutate):
+    drifted = copy.deepcopy(infra)
+    mutate(_market_table(drifted))
+    (model, logical), = pairs(drifted)
+    found = differences(describe_model(model), describe_infra(drifted["Resources"][logical]))
+    assert any(d.startswith("ttl:") for d in found), found

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from chalicelib.core.errors import Conflict, ValidationFailed
 from chalicelib.orders import model
-from chalicelib.orders.idempotency import IdempotencyKey, replay, request_hash
+from chalicelib.db.idempotency import Answer, IdempotencyKey, replay, request_hash
 from chalicelib.orders.model import LinePart, Order, OrderLine, Refund
 from chalicelib.orders import money_seam
 
@@ -104,7 +104,8 @@ def test_replay_of_a_different_body_is_a_conflict():
     class Stored:
         request_hash, status, response = key.request_hash, 201, {"order_id": "o"}
 
-    assert replay(Stored, key) == (201, {"order_id": "o"})
+    assert replay(Stored, key) == Answer(201, {"order_id": "o"}, replayed=True)
+    assert replay(Stored, key).headers == {"Idempotent-Replayed": "true"}
     Stored.request_hash = "other"
     with pytest.raises(IdempotencyConflict):
         replay(Stored, key)

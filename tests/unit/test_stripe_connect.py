@@ -7,6 +7,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import stripe
 
+from chalicelib.config import JOB_DEADLINES
+from chalicelib.core import deadlines
 from chalicelib.core.errors import UpstreamUnavailable
 from chalicelib.payouts.gateway import TransferRejected
 from chalicelib.payouts.stripe_connect import StripeConnect
@@ -77,8 +79,8 @@ def test_stripe_refusal_is_a_rejection_and_outage_is_unknown():
     with pytest.raises(TransferRejected):
         connect.create_transfer(payout_id="po", amount=1, currency="usd", destination="a", metadata={})
     outage = (500, {"error": {"type": "api_error", "message": "boom"}})
-    connect, http = adapter(outage, outage, outage)  # retried twice, with the same idempotency key
-    with pytest.raises(UpstreamUnavailable):
+    connect, http = adapter(outage, outage, outage)  # the payout job's budget: retried twice, with the same key
+    with deadlines.use(JOB_DEADLINES), pytest.raises(UpstreamUnavailable):
         connect.create_transfer(payout_id="po", amount=1, currency="usd", destination="a", metadata={})
     assert [r["headers"]["Idempotency-Key"] for r in http.requests] == ["po", "po", "po"]
 

@@ -1,13 +1,19 @@
 """The `Idempotency-Key` store: a retried write replays its first answer instead of acting twice.
 
-A key is scoped to the operation and the caller (two customers may pick the same key). The record holds a
-hash of the request body and the first successful response; it is written in the same transaction as the
+Every request that moves money (an order, a refund, a finance adjustment) carries a key. The key is
+scoped to the operation and the caller (two customers may pick the same key). The record holds a hash
+of the request body and the first successful response; it is written in the same transaction as the
 change it answers for, with `attribute_not_exists`, so two racing requests with one key produce one
 change. Only successes are stored: a request refused with a 4xx changed nothing and may be retried with
-the same key once fixed. Records carry `expires_at` (24 h) for a DynamoDB TTL.
+the same key once fixed. Every record carries `expires_at` (epoch seconds, 24 h on), the attribute the
+table's DynamoDB TTL is declared on.
+
+It lives in `db` because it is a storage concern keyed by caller, scope and key that several aggregates
+share (orders, ledger); it knows no aggregate.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from dataclasses import dataclass
@@ -21,6 +27,7 @@ from chalicelib.db import keys
 from chalicelib.db.table import MarketItem
 
 HEADER = "idempotency-key"
+REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 TTL_SECONDS = 24 * 3600
 
@@ -32,6 +39,20 @@ class IdempotencyItem(MarketItem, discriminator="Idempotency"):
     response = JSONAttribute()
     created_at = UnicodeAttribute()
     expires_at = NumberAttribute()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a replayable write answers: its status and body, and whether it is a stored first answer."""
+
+    status: int
+    body: dict
+    replayed: bool = False
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """`Idempotent-Replayed: true` on a replay, nothing on a first answer."""
+        return {REPLAYED_HEADER: "true"} if self.replayed else {}
 
 
 @dataclass(frozen=True)
@@ -48,6 +69,11 @@ class IdempotencyKey:
     @property
     def item_key(self) -> tuple[str, str]:
         return (self.pk, keys.IDEMPOTENCY_SK)
+
+    def derived_id(self, prefix: str) -> str:
+        """An id derived from scope, caller and key (not the body): two racing retries build the same one."""
+        digest = hashlib.sha256("\x1f".join((self.scope, self.caller, self.key)).encode("utf-8")).digest()
+        return f"{prefix}_" + base64.b32encode(digest).decode("ascii")[:26]
 
     def record(self, status: int, response: dict) -> IdempotencyItem:
         """The row to save (with `attribute_not_exists`) in the transaction of the change."""
@@ -73,13 +99,13 @@ def key_from(headers: dict[str, str], *, scope: str, caller: str, body: Any, tar
     return IdempotencyKey(scope, caller, raw, request_hash(body, target=target))
 
 
-def replay(found: IdempotencyItem | None, key: IdempotencyKey) -> tuple[int, dict] | None:
-    """The stored (status, response) for this key, None if it is new; 409 if it was used for another body."""
+def replay(found: IdempotencyItem | None, key: IdempotencyKey) -> Answer | None:
+    """The stored answer for this key (marked replayed), None if it is new; 409 if used for another body."""
     if found is None:
         return None
     if found.request_hash != key.request_hash:
         raise IdempotencyConflict("This Idempotency-Key was already used with a different request body.")
-    return int(found.status), dict(found.response)
+    return Answer(int(found.status), dict(found.response), replayed=True)
 
 
 def lookup(key: IdempotencyKey) -> IdempotencyItem | None:
