@@ -35,7 +35,7 @@ class Context:
     def get_remaining_time_in_millis(self): return 30000
 response = app(arg, Context())
 import time
-sys.stdout.write(f"{response['statusCode']} {time.process_time() * 1000:.1f}\\n"); sys.stdout.flush()
+sys.stdout.write(f"RESULT {response['statusCode']} {time.process_time() * 1000:.1f}\\n"); sys.stdout.flush()
 """
 FLOOR_CHILD = """
 import json, sys
@@ -44,7 +44,7 @@ import boto3
 client = boto3.client("dynamodb")
 response = client.get_item(TableName=arg["table"], Key=arg["key"])
 import time
-sys.stdout.write(f"{200 if 'Item' in response else 404} {time.process_time() * 1000:.1f}\\n"); sys.stdout.flush()
+sys.stdout.write(f"RESULT {200 if 'Item' in response else 404} {time.process_time() * 1000:.1f}\\n"); sys.stdout.flush()
 """
 
 
@@ -53,10 +53,13 @@ def first_response_ms(code: str, arg: dict, env: dict) -> tuple[float, float]:
     start = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-c", code, json.dumps(arg)], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    # The app's JSON log lines share stdout (as in Lambda): the answer is the line marked RESULT.
     line = child.stdout.readline()
+    while line and not line.startswith(b"RESULT "):
+        line = child.stdout.readline()
     elapsed = (time.perf_counter() - start) * 1000
     _, err = child.communicate(timeout=60)
-    status, _, cpu = line.decode().partition(" ")
+    status, _, cpu = line.decode().removeprefix("RESULT ").partition(" ")
     if status != "200":
         raise SystemExit(f"cold-start child failed ({line!r}): {err.decode()[-2000:]}")
     return elapsed, float(cpu)

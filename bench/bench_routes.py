@@ -7,10 +7,14 @@ the API tests do; tests/api/test_route_budgets.py holds the same figures to thei
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The table is the output: the app's per-request log lines and EMF metric lines would bury it.
+os.environ["MARKET_LOG_LEVEL"] = "WARNING"
+os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
 
 import tests.conftest  # noqa: E402,F401  - the test environment (local stage, secrets, no endpoint override)
 

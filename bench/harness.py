@@ -144,6 +144,7 @@ def seed_catalog(count: int) -> dict:
                                 listing_type=model.APP, content=content, status=model.PUBLISHED,
                                 actor=Principal("bench"))
         item.published_at = f"2026-01-01T00:00:00.000Z{n:06d}"
+        item.partner_name, item.partner_status = f"Vendor {item.partner_id}", "approved"  # as create_listing does
         rows.extend(repo.serialized_published_listing(item))
     client = boto3.client("dynamodb")
     table = MarketItem.Meta.table_name

@@ -51,6 +51,12 @@ def _hide_listings_of_suspended_partner(*, partner_id, actor) -> object:
     return hide_partner_listings(partner_id=partner_id, actor=actor)
 
 
+def _rename_listings_of_partner(*, partner_id, display_name, at) -> object:
+    from chalicelib.catalog.partner_copies import rename_partner_listings
+
+    return rename_partner_listings(partner_id=partner_id, display_name=display_name, at=at)
+
+
 def configure() -> None:
     """Wire the ports and reactions for this process; safe to call more than once."""
     global _configured
@@ -60,4 +66,5 @@ def configure() -> None:
     connect_port.provide(_connect_for_stage)
     listing_port.provide(_listing_for_stage)
     partner_events.when_suspended(_hide_listings_of_suspended_partner)
+    partner_events.when_renamed(_rename_listings_of_partner)
     _configured = True

@@ -154,16 +154,23 @@ def publish_admin_bundle(api: Api, components: list[str], *, price: int, currenc
     return listing
 
 
+def approved_partner_directly(user: Principal, *, display_name: str | None = None) -> str:
+    """An approved partner owned by `user`, through the services (no HTTP client); returns its id."""
+    from chalicelib.partners import service as partners
+
+    partner = partners.apply(user=user, display_name=display_name or f"Vendor {user.sub}",
+                             contact_email="v@example.com", country="DE")
+    partners.decide(admin=ADMIN_USER, partner_id=partner.partner_id, action="approve")
+    return partner.partner_id
+
+
 def publish_app_directly(sub: str, *, name: str = "Rated App") -> dict:
     """`publish_app` through the services, without an HTTP client (for state machines and threads)."""
     from chalicelib.catalog import decisions, lifecycle
-    from chalicelib.partners import service as partners
 
     admin = ADMIN_USER
     user = Principal(sub)
-    partner = partners.apply(user=user, display_name=f"Vendor {sub}", contact_email="v@example.com",
-                             country="DE")
-    partners.decide(admin=admin, partner_id=partner.partner_id, action="approve")
+    approved_partner_directly(user)
     draft = lifecycle.create_listing(user=user, body=app_body(name=name, tags=None))
     lifecycle.partner_action(user=user, listing_id=draft["listing_id"], action="submit")
     return decisions.decide(admin=admin, listing_id=draft["listing_id"], action="approve")

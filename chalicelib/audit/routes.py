@@ -1,7 +1,6 @@
 """`GET /admin/audit`: the audit trail, for admins and finance."""
 from __future__ import annotations
 
-from chalicelib.audit import repository
 from chalicelib.http.routing import Request, Router
 from chalicelib.schemas import audit as schemas
 
@@ -13,6 +12,8 @@ router = Router("audit", tag="operations")
     auth=("admin", "finance"), query=schemas.AUDIT_QUERY, response=schemas.AUDIT_PAGE,
 )
 def list_audit_records(req: Request) -> dict:
+    from chalicelib.audit import repository
+
     entity_id = req.query.get("entity_id")
     page = repository.list_audit(
         entity_id=entity_id, limit=req.query.get("limit", 20), cursor=req.query.get("cursor"),

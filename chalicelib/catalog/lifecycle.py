@@ -20,13 +20,12 @@ from chalicelib.core.identity import Principal
 from chalicelib.core.ids import new_id
 from chalicelib.db.transact import transaction
 from chalicelib.partners.model import Partner
-from chalicelib.partners.repository import find_partner, get_membership
+from chalicelib.partners.repository import find_partner_of
 
 
 def _partner_of(user: Principal) -> Partner:
     """The partner `user` belongs to; 404 when the user is not a partner member."""
-    membership = get_membership(user.sub)
-    partner = find_partner(membership.partner_id) if membership else None
+    partner = find_partner_of(user.sub)
     if partner is None:
         raise NotFound("You do not belong to a partner account; apply with POST /partners.")
     return partner
@@ -60,6 +59,9 @@ def create_listing(*, user: Principal, body: dict) -> dict:
         listing_id=listing_id, partner_id=partner.partner_id, listing_type=listing_type, content=content,
         status=model.DRAFT, actor=user,
     )
+    # the copies every public read serves (renames rewrite them: `partner_copies`)
+    item.partner_name, item.partner_status, item.partner_copy_at = partner.display_name, partner.status, \
+        partner.updated_at
     try:
         insert_listing(item, user, "listing.created")
     except Conflict:
@@ -190,8 +192,9 @@ def _withdraw_revision(user: Principal, listing: ListingItem, revision: Revision
 def hide_partner_listings(*, partner_id: str, actor: Principal, reason: str = "partner suspended") -> int:
     """Suspend every published listing of a partner (one transaction each); returns how many.
 
-    Called after a partner is suspended. Safe to re-run: it only touches listings still published.
-    Until it has finished, public reads also hide the listings of a partner that is not approved.
+    Called after a partner is suspended. Safe to re-run: it only touches listings still published. Public
+    reads trust the listing's own status, so until it has finished the listings not yet reached stay
+    visible; repeating the suspension (`partners.service.decide`) runs it again to finish the job.
     """
     hidden = 0
     for listing in list(repo.published_listings_of(partner_id)):

@@ -109,6 +109,11 @@ class ListingItem(ContentAttrs, RatingAttrs, MarketItem, discriminator="Listing"
     updated_at = UnicodeAttribute()
     submitted_at = UnicodeAttribute(null=True)
     published_at = UnicodeAttribute(null=True)  # first publication: the `newest` order
+    # Copies of the partner's display name and status, so a public read needs no partner read (None on
+    # rows written before the copies existed); `partner_copy_at` orders renames (the newest one wins).
+    partner_name = UnicodeAttribute(null=True)
+    partner_status = UnicodeAttribute(null=True)
+    partner_copy_at = UnicodeAttribute(null=True)
 
 
 class RevisionItem(ContentAttrs, MarketItem, discriminator="ListingRevision"):
@@ -140,13 +145,14 @@ class CatalogEntryItem(MarketItem, discriminator="CatalogEntry"):
     category = UnicodeAttribute()
     type = UnicodeAttribute()
     search_text = UnicodeAttribute()  # ` word1 word2`: the other query words are checked against it
-    card = JSONAttribute()
+    card = JSONAttribute()  # with `partner_name` once the listing row carries the copy
+    partner_status = UnicodeAttribute(null=True)  # the partner's status copied from the listing row
 
-    def to_card(self, partner_name: str | None) -> dict[str, Any]:
+    def to_card(self, partner_name: str | None = None) -> dict[str, Any]:
         card = dict(self.card)
         count, total, *histogram = card.pop("rating_counters")
         card["rating"] = model.Rating(count, total, tuple(histogram)).to_dict()  # type: ignore[arg-type]
-        return {**card, "partner_name": partner_name}
+        return {**card, "partner_name": card.pop("partner_name", None) if partner_name is None else partner_name}
 
 
 def card_of(item: ListingItem, rating: model.Rating) -> dict[str, Any]:
@@ -158,6 +164,7 @@ def card_of(item: ListingItem, rating: model.Rating) -> dict[str, Any]:
         # integers only in storage: count, sum, histogram 1..5 (the average is computed for display)
         "rating_counters": [rating.count, rating.total, *rating.histogram],
         "version": int(item.version),
+        **({"partner_name": item.partner_name} if item.partner_name is not None else {}),
     }
 
 
@@ -280,7 +287,7 @@ def serialized_projection(item: ListingItem, rating: model.Rating | None = None)
         gsi1sk=keys.catalog_newest_sk(item.published_at, item.listing_id),
         gsi2sk=keys.catalog_rating_sk(rating.total, rating.count, item.listing_id),
         gsi3sk=keys.catalog_price_sk(int(item.price_amount), item.listing_id),
-        partner_id=item.partner_id, category=item.category, type=item.type,
+        partner_id=item.partner_id, category=item.category, type=item.type, partner_status=item.partner_status,
         search_text=model.search_text(tokens), card=card_of(item, rating),
     ).serialize()
     rows = []
@@ -377,3 +384,8 @@ def review_queue(*, limit: int, cursor: str | None, scope: str) -> Page[MarketIt
 def published_listings_of(partner_id: str, *, page_size: int = 100) -> Iterable[ListingItem]:
     """Every published listing of a partner (gsi3), for cascading a partner suspension."""
     return ListingItem.gsi3.query(keys.partner_listings_pk(partner_id, model.PUBLISHED), page_size=page_size)
+
+
+def listings_of(partner_id: str, *, page_size: int = 100) -> Iterable[ListingItem]:
+    """Every listing of a partner in any status (gsi2), for rewriting the partner copies on a rename."""
+    return ListingItem.gsi2.query(keys.partner_listings_pk(partner_id), page_size=page_size)

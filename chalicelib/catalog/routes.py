@@ -1,7 +1,6 @@
 """Catalog routes: a partner's listings, the admin review queue and decisions, and the public catalog."""
 from __future__ import annotations
 
-from chalicelib.catalog import browse, decisions, lifecycle, queries
 from chalicelib.http.routing import PUBLIC, Request, Router
 from chalicelib.schemas import catalog as schemas
 
@@ -15,6 +14,8 @@ ADMIN = ("admin",)
     body=schemas.CREATE_BODY, status=201, response=schemas.PRIVATE_LISTING, errors=(404, 409),
 )
 def create_listing(req: Request) -> dict:
+    from chalicelib.catalog import lifecycle
+
     return lifecycle.create_listing(user=req.user, body=req.body)
 
 
@@ -23,6 +24,8 @@ def create_listing(req: Request) -> dict:
     query=schemas.PARTNER_LIST_QUERY, response=schemas.PRIVATE_PAGE, errors=(404,),
 )
 def list_my_listings(req: Request) -> dict:
+    from chalicelib.catalog import lifecycle
+
     return lifecycle.list_mine(
         user=req.user, status=req.query.get("status"), limit=req.query.get("limit", 20),
         cursor=req.query.get("cursor"),
@@ -34,6 +37,8 @@ def list_my_listings(req: Request) -> dict:
     response=schemas.PRIVATE_LISTING, errors=(404,),
 )
 def get_my_listing(req: Request) -> dict:
+    from chalicelib.catalog import lifecycle
+
     return lifecycle.get_mine(user=req.user, listing_id=req.params["listing_id"])
 
 
@@ -43,11 +48,15 @@ def get_my_listing(req: Request) -> dict:
     body=schemas.UPDATE_BODY, response=schemas.PRIVATE_LISTING, errors=(404, 409),
 )
 def update_my_listing(req: Request) -> dict:
+    from chalicelib.catalog import lifecycle
+
     return lifecycle.update_listing(user=req.user, listing_id=req.params["listing_id"], changes=req.body)
 
 
 def _partner_action(action: str, summary: str) -> None:
     def handler(req: Request) -> dict:
+        from chalicelib.catalog import lifecycle
+
         return lifecycle.partner_action(user=req.user, listing_id=req.params["listing_id"], action=action)
 
     handler.__name__ = f"{action}_my_listing"
@@ -68,6 +77,8 @@ _partner_action("unlist", "Take a published listing out of the catalog")
     auth=ADMIN, query=schemas.QUEUE_QUERY, response=schemas.QUEUE_PAGE,
 )
 def review_queue(req: Request) -> dict:
+    from chalicelib.catalog import decisions
+
     return decisions.review_queue(limit=req.query.get("limit", 20), cursor=req.query.get("cursor"))
 
 
@@ -76,6 +87,8 @@ def review_queue(req: Request) -> dict:
     response=schemas.PRIVATE_LISTING, errors=(404,),
 )
 def get_listing_as_admin(req: Request) -> dict:
+    from chalicelib.catalog import decisions
+
     return decisions.get_listing_admin(listing_id=req.params["listing_id"])
 
 
@@ -85,6 +98,8 @@ def get_listing_as_admin(req: Request) -> dict:
     body=schemas.EMPTY_OR_REASON, response=schemas.PRIVATE_LISTING, errors=(404, 409),
 )
 def approve_listing(req: Request) -> dict:
+    from chalicelib.catalog import decisions
+
     return decisions.decide(admin=req.user, listing_id=req.params["listing_id"], action="approve",
                           reason=req.body.get("reason"))
 
@@ -95,6 +110,8 @@ def approve_listing(req: Request) -> dict:
     response=schemas.PRIVATE_LISTING, errors=(404, 409),
 )
 def reject_listing(req: Request) -> dict:
+    from chalicelib.catalog import decisions
+
     return decisions.decide(admin=req.user, listing_id=req.params["listing_id"], action="reject",
                           reason=req.body["reason"])
 
@@ -104,6 +121,8 @@ def reject_listing(req: Request) -> dict:
     auth=ADMIN, body=schemas.REASON_BODY, response=schemas.PRIVATE_LISTING, errors=(404, 409),
 )
 def suspend_listing(req: Request) -> dict:
+    from chalicelib.catalog import decisions
+
     return decisions.decide(admin=req.user, listing_id=req.params["listing_id"], action="suspend",
                           reason=req.body["reason"])
 
@@ -113,12 +132,16 @@ def suspend_listing(req: Request) -> dict:
     auth=ADMIN, body=schemas.ADMIN_BUNDLE_BODY, status=201, response=schemas.PRIVATE_LISTING, errors=(409,),
 )
 def create_admin_bundle(req: Request) -> dict:
+    from chalicelib.catalog import decisions
+
     return decisions.create_admin_bundle(admin=req.user, body=req.body)
 
 
 # --- public ----------------------------------------------------------------------------------------
 @router.route("/categories", "GET", summary="The catalog's categories", auth=PUBLIC, response=schemas.CATEGORIES)
 def list_categories(req: Request) -> dict:
+    from chalicelib.catalog import queries
+
     return {"items": queries.categories()}
 
 
@@ -127,6 +150,8 @@ def list_categories(req: Request) -> dict:
     auth=PUBLIC, query=schemas.CATALOG_QUERY, response=schemas.CARD_PAGE,
 )
 def browse_listings(req: Request) -> dict:
+    from chalicelib.catalog import browse
+
     query = req.query
     return browse.browse(
         category=query.get("category"), listing_type=query.get("type"), partner_id=query.get("partner_id"),
@@ -139,4 +164,6 @@ def browse_listings(req: Request) -> dict:
     auth=PUBLIC, response=schemas.PUBLIC_LISTING, errors=(404,),
 )
 def get_public_listing(req: Request) -> dict:
+    from chalicelib.catalog import queries
+
     return queries.public_listing(req.params["listing_id"])

@@ -28,6 +28,11 @@ def partner_pk(partner_id: str) -> str:
 PROFILE_SK = "PROFILE"
 
 
+def partner_owner_pk(sub: str) -> str:
+    """gsi3 on the partner profile: the partner a user owns, so "the caller's partner" is one Query."""
+    return _k("OWNER", sub)
+
+
 def partners_by_status_pk(status: str) -> str:
     """gsi1: the admin applications queue for one status, oldest first."""
     return _k("PARTNERS", status)

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 from chalicelib.http.routing import Reply, Request, Router
-from chalicelib.ledger import adjustments, balances, statements
-from chalicelib.partners.service import partner_of
 from chalicelib.http.responses import csv_response
 from chalicelib.schemas import ledger as schemas
 
@@ -16,6 +14,9 @@ FINANCE = ("finance",)
     response=schemas.BALANCE_RESPONSE, errors=(404,),
 )
 def get_partner_balance(req: Request) -> dict:
+    from chalicelib.ledger import balances
+    from chalicelib.partners.service import partner_of
+
     partner = partner_of(req.user)
     return {cur: bal.to_dict() for cur, bal in sorted(balances.partner_balances(partner.partner_id).items())}
 
@@ -27,6 +28,9 @@ def get_partner_balance(req: Request) -> dict:
     query=schemas.STATEMENT_QUERY, response=schemas.STATEMENT_RESPONSE, errors=(404,),
 )
 def get_partner_statement(req: Request):
+    from chalicelib.ledger import statements
+    from chalicelib.partners.service import partner_of
+
     partner = partner_of(req.user)
     q = req.query
     p = statements.period(q.get("from"), q.get("to"))
@@ -44,6 +48,8 @@ def get_partner_statement(req: Request):
     auth=FINANCE, query=schemas.LEDGER_QUERY, response=schemas.LEDGER_PAGE,
 )
 def get_finance_ledger(req: Request) -> dict:
+    from chalicelib.ledger import statements
+
     q = req.query
     p = statements.period(q.get("from"), q.get("to"))
     page = statements.journal_page(account=q.get("account"), p=p, limit=q.get("limit", 20), cursor=q.get("cursor"))
@@ -57,5 +63,7 @@ def get_finance_ledger(req: Request) -> dict:
     auth=FINANCE, body=schemas.ADJUSTMENT_BODY, status=201, response=schemas.ADJUSTMENT, errors=(404, 409),
 )
 def create_adjustment(req: Request) -> Reply:
+    from chalicelib.ledger import adjustments
+
     answer = adjustments.adjust(actor=req.user, body=req.body, headers=req.headers)
     return Reply(answer.body, answer.status, headers=answer.headers)

@@ -5,7 +5,6 @@ import re
 
 from chalicelib.core.errors import NotFound
 from chalicelib.http.routing import Reply, Request, Router
-from chalicelib.orders import canceling, placing, queries, refunds
 from chalicelib.schemas import orders as schemas
 
 router = Router("orders", tag="orders")
@@ -26,6 +25,8 @@ def _order_id(req: Request) -> str:
     body=schemas.ORDER_BODY, status=201, response=schemas.ORDER, errors=(402, 409),
 )
 def place_order(req: Request) -> Reply:
+    from chalicelib.orders import placing
+
     answer = placing.place_order(user=req.user, body=req.body, headers=req.headers)
     return Reply(answer.body, answer.status, headers=answer.headers)
 
@@ -35,6 +36,8 @@ def place_order(req: Request) -> Reply:
     query=schemas.ORDERS_QUERY, response=schemas.ORDER_PAGE,
 )
 def list_orders(req: Request) -> dict:
+    from chalicelib.orders import queries
+
     return queries.list_orders(user=req.user, limit=req.query.get("limit", 20), cursor=req.query.get("cursor"),
                                customer=req.query.get("customer"))
 
@@ -42,12 +45,16 @@ def list_orders(req: Request) -> dict:
 @router.route("/orders/{order_id}", "GET", summary="One order with its lines and refunds",
               response=schemas.ORDER, errors=(404,))
 def get_order(req: Request) -> dict:
+    from chalicelib.orders import queries
+
     return queries.get_order(user=req.user, order_id=_order_id(req))
 
 
 @router.route("/orders/{order_id}/cancel", "POST", summary="Cancel an unpaid order (its PaymentIntent too)",
               response=schemas.ORDER, errors=(404, 409))
 def cancel_order(req: Request) -> dict:
+    from chalicelib.orders import canceling
+
     return canceling.cancel_order(user=req.user, order_id=_order_id(req))
 
 
@@ -57,5 +64,7 @@ def cancel_order(req: Request) -> dict:
     auth=STAFF, body=schemas.REFUND_BODY, status=201, response=schemas.REFUND_RESPONSE, errors=(402, 404, 409),
 )
 def refund_order(req: Request) -> Reply:
+    from chalicelib.orders import refunds
+
     answer = refunds.refund_order(actor=req.user, order_id=_order_id(req), body=req.body, headers=req.headers)
     return Reply(answer.body, answer.status, headers=answer.headers)

@@ -30,4 +30,24 @@ def partner_suspended(*, partner_id: str, actor: Principal) -> None:
         reaction(partner_id=partner_id, actor=actor)
 
 
-__all__ = ["SuspensionReaction", "partner_suspended", "when_suspended"]
+class RenameReaction(Protocol):
+    def __call__(self, *, partner_id: str, display_name: str, at: str) -> object: ...
+
+
+_on_renamed: list[RenameReaction] = []
+
+
+def when_renamed(reaction: RenameReaction) -> None:
+    """Run `reaction(partner_id=..., display_name=..., at=...)` after each committed rename (once per reaction)."""
+    if reaction not in _on_renamed:
+        _on_renamed.append(reaction)
+
+
+def partner_renamed(*, partner_id: str, display_name: str, at: str) -> None:
+    """Announce a committed rename (`at` is the profile's new `updated_at`) to every subscribed reaction."""
+    for reaction in list(_on_renamed):
+        reaction(partner_id=partner_id, display_name=display_name, at=at)
+
+
+__all__ = ["RenameReaction", "SuspensionReaction", "partner_renamed", "partner_suspended", "when_renamed",
+           "when_suspended"]

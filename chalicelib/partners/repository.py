@@ -1,8 +1,9 @@
 """Partner rows in the single table, their mapping to `Partner` models, and the writes on them.
 
-`PARTNER#<id>/PROFILE` holds the profile, reachable by status on gsi1 (the admin queue) and on gsi2
-(every partner). `USER#<sub>/PARTNER` is the membership row that makes "one partner per user" true by
-construction: it is written with `attribute_not_exists` in the same transaction as the profile.
+`PARTNER#<id>/PROFILE` holds the profile, reachable by status on gsi1 (the admin queue), on gsi2
+(every partner) and by its owner on gsi3 (`OWNER#<sub>`: "the caller's partner" in one Query).
+`USER#<sub>/PARTNER` is the membership row that makes "one partner per user" true by construction: it is
+written with `attribute_not_exists` in the same transaction as the profile.
 """
 from __future__ import annotations
 
@@ -75,6 +76,10 @@ def status_index_keys(status: str, created_at: str, partner_id: str) -> dict:
     return {"gsi1pk": keys.partners_by_status_pk(status), "gsi1sk": keys.created_sk(created_at, partner_id)}
 
 
+def owner_index_keys(owner_sub: str) -> dict:
+    return {"gsi3pk": keys.partner_owner_pk(owner_sub), "gsi3sk": keys.PROFILE_SK}
+
+
 def get_partner(partner_id: str) -> PartnerItem | None:
     try:
         return PartnerItem.get(keys.partner_pk(partner_id), keys.PROFILE_SK)
@@ -116,7 +121,7 @@ def add_application(tx: Transaction, *, partner_id: str, owner_sub: str, display
     partner = PartnerItem(
         pk=keys.partner_pk(partner_id), sk=keys.PROFILE_SK,
         **status_index_keys(PENDING, at, partner_id),
-        gsi2pk=keys.PARTNERS_ALL_PK, gsi2sk=keys.created_sk(at, partner_id),
+        gsi2pk=keys.PARTNERS_ALL_PK, gsi2sk=keys.created_sk(at, partner_id), **owner_index_keys(owner_sub),
         partner_id=partner_id, owner_sub=owner_sub, display_name=display_name, contact_email=contact_email,
         country=country, website=website, status=PENDING, commission_history=[_commission_attr(first_rate)],
         payouts_enabled=False, created_at=at, updated_at=at,
@@ -129,9 +134,15 @@ def add_application(tx: Transaction, *, partner_id: str, owner_sub: str, display
     return partner.to_model()
 
 
-def update_profile(tx: Transaction, partner_id: str, changes: dict, *, at: str) -> None:
+def _owner_index_actions(owner_sub: str) -> list:
+    # Profiles written before gsi3 carried the owner lack these keys: any write of the profile adds them.
+    index = owner_index_keys(owner_sub)
+    return [PartnerItem.gsi3pk.set(index["gsi3pk"]), PartnerItem.gsi3sk.set(index["gsi3sk"])]
+
+
+def update_profile(tx: Transaction, partner_id: str, changes: dict, *, owner_sub: str, at: str) -> None:
     """Set (or, for None, remove) profile fields, while the partner is in an editable state."""
-    actions = [PartnerItem.updated_at.set(at)]
+    actions = [PartnerItem.updated_at.set(at), *_owner_index_actions(owner_sub)]
     for name, value in changes.items():
         attribute = getattr(PartnerItem, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
@@ -140,12 +151,13 @@ def update_profile(tx: Transaction, partner_id: str, changes: dict, *, at: str) 
 
 
 def set_status(tx: Transaction, partner_id: str, *, status: str, was: str, reason: str | None, created_at: str,
-               at: str) -> None:
+               owner_sub: str, at: str) -> None:
     """Move the partner from `was` to `status` (and to that status's queue on gsi1), if it is still `was`."""
     index = status_index_keys(status, created_at, partner_id)
     actions = [
         PartnerItem.status.set(status), PartnerItem.updated_at.set(at), PartnerItem.gsi1pk.set(index["gsi1pk"]),
         PartnerItem.status_reason.set(reason) if reason else PartnerItem.status_reason.remove(),
+        *_owner_index_actions(owner_sub),
     ]
     tx.update(PartnerItem(*profile_key(partner_id)), actions=actions, condition=PartnerItem.status == was,
               label="status")
@@ -173,6 +185,20 @@ def partners_among(rows: Iterable[MarketItem]) -> dict[str, Partner]:
 def find_partner(partner_id: str) -> Partner | None:
     row = get_partner(partner_id)
     return row.to_model() if row is not None else None
+
+
+def find_partner_of(owner_sub: str) -> Partner | None:
+    """The partner `owner_sub` belongs to: one Query of its profile by owner on gsi3.
+
+    Falls back to the two reads (membership row, then profile) when the index finds nothing: a profile
+    written before gsi3 carried the owner (until its next write adds it), an index not yet caught up with
+    a partner created a moment ago, or a user who belongs to no partner (then both find nothing).
+    """
+    row = next(iter(PartnerItem.gsi3.query(keys.partner_owner_pk(owner_sub), limit=1)), None)
+    if row is not None:
+        return row.to_model()
+    membership = get_membership(owner_sub)
+    return find_partner(membership.partner_id) if membership else None
 
 
 def load_partners(partner_ids: Iterable[str], *, consistent: bool = False) -> dict[str, Partner]:

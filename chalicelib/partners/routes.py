@@ -2,19 +2,22 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from chalicelib.config import get_settings
 from chalicelib.http.routing import Request, Router
-from chalicelib.partners import service
-from chalicelib.partners.model import Partner
-from chalicelib.partners.views import partner_dict
 from chalicelib.schemas import partners as schemas
+
+if TYPE_CHECKING:
+    from chalicelib.partners.model import Partner
 
 router = Router("partners", tag="partners")
 ADMIN = ("admin",)
 
 
 def _dict(partner: Partner) -> dict:
+    from chalicelib.partners.views import partner_dict
+
     return partner_dict(partner, get_settings().default_commission_bps)
 
 
@@ -23,11 +26,15 @@ def _dict(partner: Partner) -> dict:
     status=201, response=schemas.APPLY_RESPONSE, errors=(409,),
 )
 def apply_as_partner(req: Request) -> dict:
+    from chalicelib.partners import service
+
     return _dict(service.apply(user=req.user, **req.body))
 
 
 @router.route("/partners/me", "GET", summary="The caller's partner profile", response=schemas.PARTNER, errors=(404,))
 def get_my_partner(req: Request) -> dict:
+    from chalicelib.partners import service
+
     return _dict(service.partner_of(req.user))
 
 
@@ -36,6 +43,8 @@ def get_my_partner(req: Request) -> dict:
     body=schemas.UPDATE_BODY, response=schemas.PARTNER, errors=(404, 409),
 )
 def update_my_partner(req: Request) -> dict:
+    from chalicelib.partners import service
+
     return _dict(service.update_mine(user=req.user, changes=req.body))
 
 
@@ -44,6 +53,8 @@ def update_my_partner(req: Request) -> dict:
     query=schemas.ADMIN_LIST_QUERY, response=schemas.PARTNER_PAGE,
 )
 def list_partners(req: Request) -> dict:
+    from chalicelib.partners import service
+
     status = req.query.get("status")
     page = service.list_partners(status=status, limit=req.query.get("limit", 20), cursor=req.query.get("cursor"))
     return {"items": [_dict(p) for p in page.items], "next_cursor": page.next_cursor}
@@ -54,6 +65,8 @@ def list_partners(req: Request) -> dict:
     response=schemas.PARTNER, errors=(404,),
 )
 def get_partner(req: Request) -> dict:
+    from chalicelib.partners import service
+
     return _dict(service.require_partner(req.params["partner_id"]))
 
 
@@ -62,6 +75,8 @@ def get_partner(req: Request) -> dict:
     body=schemas.EMPTY_OR_REASON, response=schemas.PARTNER, errors=(404, 409),
 )
 def approve_partner(req: Request) -> dict:
+    from chalicelib.partners import service
+
     return _dict(service.decide(
         admin=req.user, partner_id=req.params["partner_id"], action="approve", reason=req.body.get("reason"),
     ))
@@ -72,6 +87,8 @@ def approve_partner(req: Request) -> dict:
     body=schemas.REASON_BODY, response=schemas.PARTNER, errors=(404, 409),
 )
 def reject_partner(req: Request) -> dict:
+    from chalicelib.partners import service
+
     return _dict(service.decide(
         admin=req.user, partner_id=req.params["partner_id"], action="reject", reason=req.body["reason"],
     ))
@@ -82,6 +99,8 @@ def reject_partner(req: Request) -> dict:
     auth=ADMIN, body=schemas.REASON_BODY, response=schemas.PARTNER, errors=(404, 409),
 )
 def suspend_partner(req: Request) -> dict:
+    from chalicelib.partners import service
+
     return _dict(service.decide(
         admin=req.user, partner_id=req.params["partner_id"], action="suspend", reason=req.body["reason"],
     ))
@@ -93,6 +112,8 @@ def suspend_partner(req: Request) -> dict:
     auth=("admin", "finance"), body=schemas.COMMISSION_BODY, response=schemas.PARTNER, errors=(404,),
 )
 def set_partner_commission(req: Request) -> dict:
+    from chalicelib.partners import service
+
     partner = service.set_commission(
         actor=req.user, partner_id=req.params["partner_id"], bps=req.body["bps"],
         effective_from=date.fromisoformat(req.body["effective_from"]),

@@ -41,8 +41,7 @@ def apply(*, user: Principal, display_name: str, contact_email: str, country: st
 
 def partner_of(user: Principal) -> Partner:
     """The partner `user` belongs to; 404 when the user is not a partner member."""
-    membership = repository.get_membership(user.sub)
-    partner = repository.find_partner(membership.partner_id) if membership else None
+    partner = repository.find_partner_of(user.sub)
     if partner is None:
         raise NotFound("You do not belong to a partner account; apply with POST /partners.")
     return partner
@@ -55,11 +54,14 @@ def update_mine(*, user: Principal, changes: dict) -> Partner:
         raise InvalidState(f"A {partner.status} partner's profile cannot be edited.")
     now = clock.now_iso()
     with transaction(on_condition_failed=lambda _: InvalidState("The partner changed state; try again.")) as tx:
-        repository.update_profile(tx, partner.partner_id, changes, at=now)
+        repository.update_profile(tx, partner.partner_id, changes, owner_sub=partner.owner_sub, at=now)
         tx.save(audit_item(
             actor=user.sub, actor_roles=user.groups, action="partner.updated", entity_type="partner",
             entity_id=partner.partner_id, data={"changes": changes},
         ))
+    if changes.get("display_name", partner.display_name) != partner.display_name:
+        # the catalog's copies of the name follow (the catalog subscribes; it owns how)
+        events.partner_renamed(partner_id=partner.partner_id, display_name=changes["display_name"], at=now)
     return replace(partner, **changes, updated_at=now)
 
 
@@ -81,6 +83,12 @@ def decide(*, admin: Principal, partner_id: str, action: str, reason: str | None
     partner = require_partner(partner_id)
     target = model.next_status(action, partner.status)
     if target is None:
+        if action == "suspend" and partner.status == model.SUSPENDED:
+            # The catalog reads the partner's status from its own copies, so a suspension whose listing
+            # cascade was cut short (a 503 after the status committed) must be finishable: repeating the
+            # suspension re-announces it (the reaction only touches listings still published), then
+            # answers as before.
+            events.partner_suspended(partner_id=partner_id, actor=admin)
         raise InvalidState(f"A {partner.status} partner cannot be {action}d.")
     now = clock.now_iso()
     previous = partner.status
@@ -88,7 +96,7 @@ def decide(*, admin: Principal, partner_id: str, action: str, reason: str | None
         on_condition_failed=lambda _: InvalidState("The partner was changed by another request; reload it.")
     ) as tx:
         repository.set_status(tx, partner_id, status=target, was=previous, reason=reason,
-                              created_at=partner.created_at, at=now)
+                              created_at=partner.created_at, owner_sub=partner.owner_sub, at=now)
         tx.save(audit_item(
             actor=admin.sub, actor_roles=admin.groups, action=f"partner.{action}d", entity_type="partner",
             entity_id=partner_id, reason=reason, data={"from": previous, "to": target},

@@ -5,9 +5,6 @@ from chalicelib.config import API_PAYOUT_RUN_SECONDS, get_settings
 from chalicelib.core.deadlines import TimeLeft
 from chalicelib.core.errors import NotFound
 from chalicelib.http.routing import PUBLIC, Reply, Request, Router
-from chalicelib.partners.service import partner_of
-from chalicelib.payouts import accounts, repository, service
-from chalicelib.payouts.gateway import connect_gateway
 from chalicelib.schemas import payouts as schemas
 
 router = Router("payouts", tag="money")
@@ -26,6 +23,9 @@ def _base_url(req: Request) -> str:
     body=schemas.PAYOUT_ACCOUNT_BODY, status=201, response=schemas.PAYOUT_ACCOUNT, errors=(404, 409),
 )
 def create_payout_account(req: Request) -> Reply:
+    from chalicelib.payouts import accounts
+    from chalicelib.payouts.gateway import connect_gateway
+
     body, created = accounts.create_payout_account(user=req.user, base_url=_base_url(req), gateway=connect_gateway())
     return Reply(body, status=201 if created else 200)
 
@@ -37,6 +37,9 @@ def create_payout_account(req: Request) -> Reply:
     auth=PUBLIC, query=schemas.SANDBOX_ONBOARD_QUERY, response=schemas.SANDBOX_ONBOARDED,
 )
 def complete_sandbox_onboarding(req: Request) -> dict:
+    from chalicelib.payouts import accounts
+    from chalicelib.payouts.gateway import connect_gateway
+
     if not get_settings().is_local:
         raise NotFound("There is no Connect sandbox in this stage.")
     from chalicelib.payouts.sandbox import ConnectSandbox
@@ -50,6 +53,8 @@ def complete_sandbox_onboarding(req: Request) -> dict:
 
 
 def _run_result(run) -> dict:
+    from chalicelib.payouts import repository
+
     return {**run.to_dict(),
             "payouts": [p.to_dict() for p in repository.run_payouts(run.run_id)],
             "skipped": [s.to_dict() for s in repository.run_skips(run.run_id)]}
@@ -62,6 +67,9 @@ def _run_result(run) -> dict:
     auth=FINANCE, body=schemas.RUN_BODY, status=201, response=schemas.RUN,
 )
 def create_payout_run(req: Request) -> dict:
+    from chalicelib.payouts import service
+    from chalicelib.payouts.gateway import connect_gateway
+
     run = service.run_payouts(actor=req.user.sub, roles=req.user.groups, currency=req.body.get("currency"),
                               gateway=connect_gateway(), time_left=TimeLeft.for_seconds(API_PAYOUT_RUN_SECONDS))
     return _run_result(run)
@@ -72,6 +80,8 @@ def create_payout_run(req: Request) -> dict:
     auth=FINANCE, response=schemas.RUN, errors=(404,),
 )
 def get_payout_run(req: Request) -> dict:
+    from chalicelib.payouts import service
+
     return _run_result(service.require_run(req.params["run_id"]))
 
 
@@ -80,6 +90,9 @@ def get_payout_run(req: Request) -> dict:
     query=schemas.PAYOUTS_QUERY, response=schemas.PAYOUT_PAGE, errors=(404,),
 )
 def list_partner_payouts(req: Request) -> dict:
+    from chalicelib.partners.service import partner_of
+    from chalicelib.payouts import repository
+
     partner = partner_of(req.user)
     page = repository.partner_payouts(partner.partner_id, limit=req.query.get("limit", 20),
                                       cursor=req.query.get("cursor"))

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 from chalicelib.http.routing import Request, Router
-from chalicelib.ledger.statements import period
-from chalicelib.reports import service
 from chalicelib.http.responses import csv_response
 from chalicelib.schemas import reports as schemas
 
@@ -17,6 +15,9 @@ router = Router("reports", tag="money")
     auth=("finance",), query=schemas.REPORT_QUERY, response=schemas.REPORT,
 )
 def get_partner_report(req: Request):
+    from chalicelib.ledger.statements import period
+    from chalicelib.reports import service
+
     q = req.query
     p = period(q.get("from"), q.get("to"))
     if q.get("format") == "csv":

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from chalicelib.http.routing import PUBLIC, Request, Router
-from chalicelib.reviews import service
 from chalicelib.schemas import reviews as schemas
 
 router = Router("reviews", tag="reviews")
@@ -17,6 +16,8 @@ LISTING = "/listings/{listing_id}"
     auth=PUBLIC, query=schemas.LIST_QUERY, response=schemas.REVIEW_PAGE,
 )
 def list_listing_reviews(req: Request) -> dict:
+    from chalicelib.reviews import service
+
     page = service.list_reviews(
         listing_id=req.params["listing_id"], sort=req.query.get("sort", "newest"),
         limit=req.query.get("limit", 20), cursor=req.query.get("cursor"),
@@ -30,6 +31,8 @@ def list_listing_reviews(req: Request) -> dict:
     body=schemas.REVIEW_BODY, status=201, response=schemas.REVIEW, errors=(403, 409),
 )
 def create_review(req: Request) -> dict:
+    from chalicelib.reviews import service
+
     return service.create_review(user=req.user, listing_id=req.params["listing_id"], **req.body).to_dict(private=True)
 
 
@@ -38,6 +41,8 @@ def create_review(req: Request) -> dict:
     response=schemas.REVIEW,
 )
 def get_my_review(req: Request) -> dict:
+    from chalicelib.reviews import service
+
     return service.my_review(user=req.user, listing_id=req.params["listing_id"]).to_dict(private=True)
 
 
@@ -46,6 +51,8 @@ def get_my_review(req: Request) -> dict:
     body=schemas.REVIEW_BODY, response=schemas.REVIEW, errors=(409,),
 )
 def edit_my_review(req: Request) -> dict:
+    from chalicelib.reviews import service
+
     return service.edit_my_review(user=req.user, listing_id=req.params["listing_id"], **req.body).to_dict(private=True)
 
 
@@ -53,6 +60,8 @@ def edit_my_review(req: Request) -> dict:
     f"{LISTING}/reviews/mine", "DELETE", summary="Delete your review", response=schemas.DELETED, errors=(409,),
 )
 def delete_my_review(req: Request) -> dict:
+    from chalicelib.reviews import service
+
     review = service.delete_my_review(user=req.user, listing_id=req.params["listing_id"])
     return {"review_id": review.review_id, "deleted": True}
 
@@ -62,6 +71,8 @@ def delete_my_review(req: Request) -> dict:
     body=schemas.REPLY_BODY, status=201, response=schemas.REVIEW, errors=(409,),
 )
 def reply_to_review(req: Request) -> dict:
+    from chalicelib.reviews import service
+
     return service.reply(user=req.user, review_id=req.params["review_id"], body=req.body["body"], edit=False).to_dict()
 
 
@@ -70,6 +81,8 @@ def reply_to_review(req: Request) -> dict:
     body=schemas.REPLY_BODY, response=schemas.REVIEW,
 )
 def edit_review_reply(req: Request) -> dict:
+    from chalicelib.reviews import service
+
     return service.reply(user=req.user, review_id=req.params["review_id"], body=req.body["body"], edit=True).to_dict()
 
 
@@ -78,6 +91,8 @@ def edit_review_reply(req: Request) -> dict:
     body=schemas.FLAG_BODY, status=201, response=schemas.FLAG_RESPONSE, errors=(403, 409),
 )
 def flag_review(req: Request) -> dict:
+    from chalicelib.reviews import service
+
     service.flag(user=req.user, review_id=req.params["review_id"], reason=req.body["reason"])
     return {"review_id": req.params["review_id"], "flagged": True}
 
@@ -87,6 +102,8 @@ def flag_review(req: Request) -> dict:
     auth=ADMIN, query=schemas.FLAGGED_QUERY, response=schemas.FLAGGED_PAGE,
 )
 def list_flagged_reviews(req: Request) -> dict:
+    from chalicelib.reviews import service
+
     page = service.flagged_reviews(limit=req.query.get("limit", 20), cursor=req.query.get("cursor"))
     return {
         "items": [{"review": review.to_dict(private=True), **handle.moderation_dict()} for handle, review in page.items],
@@ -100,6 +117,8 @@ def list_flagged_reviews(req: Request) -> dict:
     body=schemas.HIDE_BODY, response=schemas.REVIEW, errors=(409,),
 )
 def hide_review(req: Request) -> dict:
+    from chalicelib.reviews import service
+
     return service.hide(admin=req.user, review_id=req.params["review_id"], reason=req.body["reason"]).to_dict(
         private=True)
 
@@ -110,5 +129,7 @@ def hide_review(req: Request) -> dict:
     body=schemas.RESTORE_BODY, response=schemas.REVIEW, errors=(409,),
 )
 def restore_review(req: Request) -> dict:
+    from chalicelib.reviews import service
+
     return service.restore(admin=req.user, review_id=req.params["review_id"], reason=req.body.get("reason")).to_dict(
         private=True)

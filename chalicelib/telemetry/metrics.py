@@ -65,7 +65,10 @@ def route_latency(route: str, milliseconds: float) -> None:
     """Write one `RouteLatency` line for `route` ("GET /orders/{order_id}") now."""
     try:
         from aws_lambda_powertools.metrics import single_metric
+        from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
+        if is_metrics_disabled():  # POWERTOOLS_METRICS_DISABLED, which `single_metric` ignores
+            return
         with single_metric(name=ROUTE_LATENCY, unit="Milliseconds", value=round(milliseconds, 3),
                            namespace=NAMESPACE, default_dimensions={"service": SERVICE, "route": route}):
             pass

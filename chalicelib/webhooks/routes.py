@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from chalicelib.http.routing import PUBLIC, Request, Router
 from chalicelib.schemas import orders as schemas
-from chalicelib.webhooks import service
 
 router = Router("webhooks", tag="webhooks")
 
@@ -13,4 +12,6 @@ router = Router("webhooks", tag="webhooks")
     auth=PUBLIC, raw=True, response=schemas.WEBHOOK_RESPONSE, errors=(400, 404),
 )
 def stripe_webhook(req: Request) -> dict:
+    from chalicelib.webhooks import service
+
     return service.handle(req.raw_body, req.headers.get("stripe-signature"))

@@ -207,3 +207,48 @@ def test_audit_feed_newest_first_and_roles(api):
     assert [r["action"] for r in feed.data["items"]] == ["partner.applied", "partner.applied"]
     assert feed.data["items"][0]["at"] >= feed.data["items"][1]["at"]
     assert api.get("/admin/audit", sub="alice").status_code == 403
+
+
+def test_a_profile_written_before_the_owner_index_answers_every_partner_route_the_same(api):
+    """Profiles deployed before gsi3 carried the owner: same answers (two reads) until a write adds the keys."""
+    from chalicelib.partners.repository import PartnerItem, profile_key
+
+    indexed = approved_partner(api, "alice")
+    before = {path: api.get(path, sub="alice").data for path in ("/partners/me", "/partner/listings")}
+    PartnerItem(*profile_key(indexed["partner_id"])).update(
+        actions=[PartnerItem.gsi3pk.remove(), PartnerItem.gsi3sk.remove()]
+    )
+    assert {path: api.get(path, sub="alice").data for path in before} == before
+    assert api.patch("/partners/me", {"website": "https://alice.example.com"}, sub="alice").status_code == 200
+    row = PartnerItem.get(*profile_key(indexed["partner_id"]))
+    assert (row.gsi3pk, row.gsi3sk) == ("OWNER#alice", "PROFILE")
+    assert api.get("/partners/me", sub="alice").data["website"] == "https://alice.example.com"
+
+
+def test_a_suspension_cut_short_is_finished_by_repeating_it(api, monkeypatch):
+    """The catalog trusts its own copies of the partner's status, so the listing cascade must be finishable."""
+    from chalicelib.catalog import decisions
+    from chalicelib.core.errors import UpstreamUnavailable
+    from tests.factories import publish_app
+
+    partner = approved_partner(api, "alice")
+    first, second = publish_app(api, "alice", name="First App"), publish_app(api, "alice", name="Second App")
+    real_decide, calls = decisions.decide, []
+
+    def fails_on_the_second_listing(**kwargs):
+        calls.append(kwargs["listing_id"])
+        if len(calls) == 2:
+            raise UpstreamUnavailable("The database could not complete the request; nothing was changed.")
+        return real_decide(**kwargs)
+
+    monkeypatch.setattr(decisions, "decide", fails_on_the_second_listing)
+    cut_short = api.post(f"/admin/partners/{partner['partner_id']}/suspend", {"reason": "fraud"}, **ADMIN)
+    assert cut_short.status_code == 503
+    visible = [lst["listing_id"] for lst in (first, second)
+               if api.get(f"/listings/{lst['listing_id']}").status_code == 200]
+    assert len(visible) == 1, "one listing was hidden before the failure, the other is still public"
+
+    monkeypatch.setattr(decisions, "decide", real_decide)
+    repeated = api.post(f"/admin/partners/{partner['partner_id']}/suspend", {"reason": "fraud"}, **ADMIN)
+    assert repeated.status_code == 409 and repeated.data["error"]["code"] == "invalid_state"
+    assert all(api.get(f"/listings/{lst['listing_id']}").status_code == 404 for lst in (first, second))

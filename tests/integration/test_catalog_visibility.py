@@ -1,4 +1,4 @@
-"""What the catalog hides when a partner stops being approved, even before the suspension cascade ran."""
+"""What the catalog hides when a partner stops being approved: through the cascade, the row copies, or a read."""
 from __future__ import annotations
 
 import pytest
@@ -7,8 +7,10 @@ from chalicelib.catalog import decisions, lifecycle, queries, ratings
 from chalicelib.catalog.browse import browse
 from chalicelib.core.errors import InvalidState, NotFound
 from chalicelib.core.identity import Principal
+from chalicelib.catalog.repository import CatalogEntryItem, ListingItem, get_listing, projection_rows
 from chalicelib.partners import service as partners
 from chalicelib.partners.repository import PartnerItem, get_partner
+from tests.factories import approved_partner_directly
 
 ADMIN = Principal("admin-1", groups=frozenset({"admin"}))
 OWNER = Principal("owner-1")
@@ -17,9 +19,7 @@ BODY = {"type": "app", "summary": "s", "category": "security", "price": {"amount
 
 @pytest.fixture
 def partner_id(ddb):
-    partner = partners.apply(user=OWNER, display_name="Owner Co", contact_email="o@example.com", country="DE")
-    partners.decide(admin=ADMIN, partner_id=partner.partner_id, action="approve")
-    return partner.partner_id
+    return approved_partner_directly(OWNER, display_name="Owner Co")
 
 
 def _create(name, slug):
@@ -32,21 +32,64 @@ def _suspend_without_cascade(partner_id):
     partner.update(actions=[PartnerItem.status.set("suspended")])
 
 
-def test_cards_and_pages_of_a_non_approved_partner_are_hidden_before_the_cascade(partner_id):
-    listing_id = _create("Shield", "shield")
+def _publish(name, slug):
+    listing_id = _create(name, slug)
     lifecycle.partner_action(user=OWNER, listing_id=listing_id, action="submit")
     decisions.decide(admin=ADMIN, listing_id=listing_id, action="approve")
+    return listing_id
+
+
+def _drop_partner_copies(listing_id):
+    """As if the listing's rows were written before the listing and catalog rows carried partner copies."""
+    listing = get_listing(listing_id)
+    for entry in projection_rows(listing):
+        card = dict(entry.card)
+        card.pop("partner_name")
+        entry.update(actions=[CatalogEntryItem.partner_status.remove(), CatalogEntryItem.card.set(card)])
+    listing.update(actions=[ListingItem.partner_name.remove(), ListingItem.partner_status.remove()])
+
+
+def test_a_suspension_hides_the_partners_cards_and_pages_through_its_reaction(partner_id):
+    listing_id = _publish("Shield", "shield")
     assert [c["slug"] for c in browse()["items"]] == ["shield"]
+    partners.decide(admin=ADMIN, partner_id=partner_id, action="suspend")
+    assert browse()["items"] == [] and browse(q="shield")["items"] == []
+    for ref in (listing_id, "shield"):
+        with pytest.raises(NotFound):
+            queries.public_listing(ref)
+
+
+def test_a_cascade_that_died_is_rerun_and_finishes_the_job(partner_id):
+    listing_id = _publish("Shield", "shield")
+    _suspend_without_cascade(partner_id)
+    assert lifecycle.hide_partner_listings(partner_id=partner_id, actor=ADMIN) == 1
+    assert lifecycle.hide_partner_listings(partner_id=partner_id, actor=ADMIN) == 0
+    assert ratings.get_listing_for_owner_check(listing_id).status == "suspended"
+    assert queries.get_live_listings([listing_id]) == {} and browse()["items"] == []
+
+
+def test_rows_without_partner_copies_read_the_partner_and_hide_a_non_approved_one(partner_id):
+    listing_id = _publish("Shield", "shield")
+    _drop_partner_copies(listing_id)
+    assert [c["partner_name"] for c in browse()["items"]] == ["Owner Co"]
+    assert queries.public_listing("shield")["partner_name"] == "Owner Co"
     _suspend_without_cascade(partner_id)
     assert browse()["items"] == [] and browse(q="shield")["items"] == []
     for ref in (listing_id, "shield"):
         with pytest.raises(NotFound):
             queries.public_listing(ref)
-    # the cascade is re-runnable and finishes the job
-    assert lifecycle.hide_partner_listings(partner_id=partner_id, actor=ADMIN) == 1
-    assert lifecycle.hide_partner_listings(partner_id=partner_id, actor=ADMIN) == 0
-    assert ratings.get_listing_for_owner_check(listing_id).status == "suspended"
-    assert queries.get_live_listings([listing_id]) == {}
+
+
+def test_rows_whose_partner_copy_is_not_approved_are_hidden(partner_id):
+    listing_id = _publish("Shield", "shield")
+    listing = get_listing(listing_id)
+    for entry in projection_rows(listing):
+        entry.update(actions=[CatalogEntryItem.partner_status.set("suspended")])
+    listing.update(actions=[ListingItem.partner_status.set("suspended")])
+    assert browse()["items"] == [] and browse(q="shield")["items"] == []
+    for ref in (listing_id, "shield"):
+        with pytest.raises(NotFound):
+            queries.public_listing(ref)
 
 
 def test_approval_checks_the_partner_inside_its_transaction(partner_id):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.core.errors import Conflict, InvalidState
+from chalicelib.core.errors import Conflict, InvalidState, NotFound
 from chalicelib.core.identity import Principal
 from chalicelib.partners import repository, service
 from tests import ddb_calls
@@ -47,11 +47,51 @@ def test_status_index_moves_with_decisions(ddb):
     assert repository.list_partners(status="pending", limit=5, cursor=None, scope="s").items == []
 
 
-def test_partner_me_costs_two_get_items(ddb):
+def test_the_callers_partner_is_one_query_of_its_profile_by_owner(ddb):
+    created = _apply("u1")
+    with ddb_calls.recording() as log:
+        found = service.partner_of(Principal(sub="u1"))
+    assert found == created
+    assert log.calls == ["Query"] and log.items_read == 1
+
+
+def test_a_user_of_no_partner_is_refused_after_the_query_and_the_membership_read(ddb):
     _apply("u1")
     with ddb_calls.recording() as log:
-        service.partner_of(Principal(sub="u1"))
-    assert log.calls == ["GetItem", "GetItem"]
+        with pytest.raises(NotFound):
+            service.partner_of(Principal(sub="stranger"))
+    assert log.calls == ["Query", "GetItem"] and log.items_read == 0
+
+
+def _drop_owner_index(partner_id: str) -> None:
+    """Make the profile look like one written before gsi3 carried its owner (already deployed rows)."""
+    from chalicelib.partners.repository import PartnerItem
+
+    PartnerItem(*repository.profile_key(partner_id)).update(
+        actions=[PartnerItem.gsi3pk.remove(), PartnerItem.gsi3sk.remove()]
+    )
+
+
+def test_a_profile_without_the_owner_index_is_found_by_two_reads_until_its_next_write(ddb):
+    created = _apply("u1")
+    _drop_owner_index(created.partner_id)
+    with ddb_calls.recording() as log:
+        assert service.partner_of(Principal(sub="u1")).partner_id == created.partner_id
+    assert log.calls == ["Query", "GetItem", "GetItem"]
+
+    service.update_mine(user=Principal(sub="u1"), changes={"display_name": "Renamed"})
+    with ddb_calls.recording() as log:
+        found = service.partner_of(Principal(sub="u1"))
+    assert (found.display_name, log.calls) == ("Renamed", ["Query"])
+
+
+def test_an_admin_decision_also_writes_the_owner_index(ddb):
+    created = _apply("u1")
+    _drop_owner_index(created.partner_id)
+    service.decide(admin=ADMIN, partner_id=created.partner_id, action="approve")
+    with ddb_calls.recording() as log:
+        assert service.partner_of(Principal(sub="u1")).status == "approved"
+    assert log.calls == ["Query"]
 
 
 def test_scan_is_seen_by_the_recorder(ddb):
