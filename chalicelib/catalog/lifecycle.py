@@ -20,20 +20,12 @@ from chalicelib.core.identity import Principal
 from chalicelib.core.ids import new_id
 from chalicelib.db.transact import transaction
 from chalicelib.partners.model import Partner
-from chalicelib.partners.repository import find_partner_of
-
-
-def _partner_of(user: Principal) -> Partner:
-    """The partner `user` belongs to; 404 when the user is not a partner member."""
-    partner = find_partner_of(user.sub)
-    if partner is None:
-        raise NotFound("You do not belong to a partner account; apply with POST /partners.")
-    return partner
+from chalicelib.partners.service import partner_of
 
 
 def _own(user: Principal, listing_id: str) -> tuple[Partner, ListingItem, RevisionItem | None]:
     """The caller's partner, the listing and its revision; 404 for anybody else's listing."""
-    partner = _partner_of(user)
+    partner = partner_of(user)
     listing, revision = repo.get_listing_with_revision(listing_id) if model.is_listing_id(listing_id) else (None, None)
     if listing is None or listing.partner_id != partner.partner_id:
         raise NotFound("No such listing.")
@@ -47,7 +39,7 @@ def _require_approved_partner(partner: Partner) -> None:
 
 def create_listing(*, user: Principal, body: dict) -> dict:
     """Create a draft app or bundle for the caller's approved partner."""
-    partner = _partner_of(user)
+    partner = partner_of(user)
     _require_approved_partner(partner)
     listing_type = body["type"]
     check_type_fields(listing_type, body)
@@ -73,7 +65,7 @@ def create_listing(*, user: Principal, body: dict) -> dict:
 
 
 def list_mine(*, user: Principal, status: str | None, limit: int, cursor: str | None) -> dict:
-    partner = _partner_of(user)
+    partner = partner_of(user)
     page = repo.list_partner_listings(
         partner_id=partner.partner_id, status=status, limit=limit, cursor=cursor,
         scope=f"partner-listings:{partner.partner_id}:{status or '*'}",

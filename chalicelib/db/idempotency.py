@@ -108,6 +108,12 @@ def replay(found: IdempotencyItem | None, key: IdempotencyKey) -> Answer | None:
     return Answer(int(found.status), dict(found.response), replayed=True)
 
 
+def replay_stored(key: IdempotencyKey) -> Answer | None:
+    """After our write lost a race on `key`: the winner's stored answer (or 409 for another body); None if
+    no record is stored (the conflict was elsewhere, or the record has expired)."""
+    return replay(lookup(key), key)
+
+
 def lookup(key: IdempotencyKey) -> IdempotencyItem | None:
     try:
         return IdempotencyItem.get(*key.item_key, consistent_read=True)

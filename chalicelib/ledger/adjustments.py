@@ -23,7 +23,7 @@ TARGET = "POST /finance/adjustments"
 def adjust(*, actor: Principal, body: dict, headers: dict[str, str]) -> Answer:
     """Credit (positive) or debit (negative) a partner's balance once per Idempotency-Key."""
     key = idempotency.key_from(headers, scope="adjustments", caller=actor.sub, body=body, target=TARGET)
-    replayed = idempotency.replay(idempotency.lookup(key), key)
+    replayed = idempotency.replay_stored(key)
     if replayed is not None:
         return replayed
     partner_id, reason = body["partner_id"], body["reason"]
@@ -47,7 +47,7 @@ def adjust(*, actor: Principal, body: dict, headers: dict[str, str]) -> Answer:
                     label="idempotency")
     except ConditionsFailed:
         # A retry with this key committed first (the key's record or the journal header already exists).
-        replayed = idempotency.replay(idempotency.lookup(key), key)
+        replayed = idempotency.replay_stored(key)
         if replayed is not None:
             return replayed
         # The journal entry exists but the key's record has expired (24 h): the key was spent long ago.

@@ -90,7 +90,7 @@ def _save_placed(order: Order, *, key: IdempotencyKey, user: Principal, listing_
                 money_seam.record_sale(tx, order)
     except ConditionsFailed:
         # The same key raced us: answer as the winner did (or 409 if it carried another body).
-        replayed = idempotency.replay(idempotency.lookup(key), key)
+        replayed = idempotency.replay_stored(key)
         if replayed is None:
             raise
         return replayed

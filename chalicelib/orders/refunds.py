@@ -69,7 +69,7 @@ def refund_order(*, actor: Principal, order_id: str, body: dict, headers: dict[s
             break  # counted already (a retry after a crash, or the webhook got there first)
         except ConditionsFailed as exc:
             if exc.hit(key.pk):
-                replayed = idempotency.replay(idempotency.lookup(key), key)
+                replayed = idempotency.replay_stored(key)
                 if replayed is not None:
                     return replayed
             if repository.stripe_refund_counted(exc.refusal, stripe_refund.refund_id):
@@ -90,7 +90,7 @@ def _answer_recorded(key: idempotency.IdempotencyKey, order_id: str, stripe_refu
         with transaction() as tx:
             tx.save(key.record(201, response), condition=idempotency.IdempotencyItem.pk.does_not_exist())
     except ConditionsFailed:
-        replayed = idempotency.replay(idempotency.lookup(key), key)
+        replayed = idempotency.replay_stored(key)
         if replayed is not None:
             return replayed
     return Answer(201, response)
