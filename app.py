@@ -1,4 +1,4 @@
-"""The Chalice application: wires the adapters, registers each aggregate's routes and the scheduled jobs."""
+"""The Chalice application: wires the adapters, registers each aggregate's routes, the schedule and the job worker."""
 import gc
 
 from chalice import Chalice, Rate
@@ -59,3 +59,12 @@ def daily_payout_run(event):
     from chalicelib.payouts import jobs as payout_jobs
 
     return payout_jobs.daily_payout_run(event)
+
+
+# Queued work (chalicelib/jobs): up to ten jobs per invocation, failed ones reported one by one
+# (scripts/package.py turns on ReportBatchItemFailures and points the source at infra's JobQueue).
+@app.on_sqs_message(queue="marketplace-jobs", batch_size=10, name="jobs-worker")
+def jobs_worker(event):
+    from chalicelib.jobs import worker
+
+    return worker.handle(event)

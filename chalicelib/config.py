@@ -39,6 +39,10 @@ class Settings:
     max_body_bytes: int
     # Operations: the level of the JSON logs (INFO unless the stage's environment says otherwise).
     log_level: str = "INFO"
+    # Queued work (chalicelib/jobs): AWS stages get the URL from the template; the local stage and tests
+    # name the queue and look its URL up once.
+    job_queue_url: str = ""
+    job_queue_name: str = "marketplace-jobs"
 
     @property
     def is_local(self) -> bool:
@@ -101,6 +105,8 @@ def load_settings() -> Settings:
         min_payout=_int("MIN_PAYOUT", 2500),
         max_body_bytes=_int("MARKET_MAX_BODY_BYTES", 256 * 1024),
         log_level=(env("MARKET_LOG_LEVEL") or "INFO").upper(),
+        job_queue_url=env("MARKET_JOB_QUEUE_URL", ""),
+        job_queue_name=env("MARKET_JOB_QUEUE", "marketplace-jobs"),
     )
 
 

@@ -17,8 +17,12 @@ the merge and then finishes every generated function the same way, whatever app.
 - functions and their log groups carry the checkov skips that fit every function, each with its reason
   (FUNCTION_SKIPS, SYNCHRONOUS_SKIPS, LOG_GROUP_SKIPS); checkov runs on the result in `make test`.
 
-A poll-based event source (SQS, Kinesis, DynamoDB streams) needs read grants on its source and failure
-handling of its own; the script refuses to package one until infra/ and this script provide them.
+- a function fed by SQS (the job worker) reads infra's `JobQueue` (whatever queue name app.py gave
+  Chalice), with ReportBatchItemFailures on, so one failed job does not send its whole batch back; the
+  role's grants on that queue and its dead-letter queue live in infra/resources.yml.
+
+Any other poll-based event source (Kinesis, DynamoDB streams, a second queue) needs read grants and
+failure handling of its own; the script refuses to package one until infra/ and this script provide them.
 
 No AWS credentials are used; `chalice package` needs a region (any) and PyPI (Linux wheels).
 Output: `<out>/sam.yaml` and `<out>/deployment.zip`, ready for `aws cloudformation package`.
@@ -43,6 +47,7 @@ DEAD_LETTER_QUEUE = "AsyncDeadLetterQueue"
 RULE_DEAD_LETTER_QUEUE = "ScheduleDeadLetterQueue"
 RULE_DEAD_LETTER_POLICY = "ScheduleDeadLetterQueuePolicy"
 ALARM_TOPIC = "AlarmTopic"
+JOB_QUEUE = "JobQueue"
 ACCESS_LOG_GROUP = "ApiAccessLogGroup"
 FUNCTION_TYPE = "AWS::Serverless::Function"
 LOG_GROUP_TYPE = "AWS::Logs::LogGroup"
@@ -52,6 +57,8 @@ ASYNC_EVENT_TYPES = frozenset({"Schedule", "ScheduleV2", "CloudWatchEvent", "Eve
 # SAM event types that become an AWS::Events::Rule named <function><event> (SAM's documented naming),
 # whose target takes a DeadLetterConfig.
 RULE_EVENT_TYPES = frozenset({"Schedule", "CloudWatchEvent", "EventBridgeRule"})
+# Poll-based sources this script knows how to finish (the job queue only).
+POLL_EVENT_TYPES = frozenset({"SQS"})
 
 # checkov checks that do not fit any function of this stack, with the reason (docs/decisions.md, "Deploy").
 FUNCTION_SKIPS = (
@@ -66,6 +73,12 @@ FUNCTION_SKIPS = (
 SYNCHRONOUS_SKIPS = (
     ("CKV_AWS_116", "Invoked synchronously by API Gateway only: the client receives the error and a Lambda "
                     "dead-letter queue would never receive a message (asynchronous functions get one)."),
+)
+# A function fed by the job queue: SQS redrives its failed messages to JobDeadLetterQueue.
+POLLED_SKIPS = (
+    ("CKV_AWS_116", "Fed by the SQS job queue, whose redrive policy moves a message that fails every delivery "
+                    "to JobDeadLetterQueue (alarmed); Lambda's own dead-letter queue is for asynchronous "
+                    "invocations and would never receive one."),
 )
 LOG_GROUP_SKIPS = (
     ("CKV_AWS_158", "Encrypted by CloudWatch Logs with its own key. Log lines never hold a token, secret or "
@@ -121,11 +134,25 @@ def is_async(function: dict[str, Any]) -> bool:
     return any(event.get("Type") in ASYNC_EVENT_TYPES for event in events.values())
 
 
+def is_polled(function: dict[str, Any]) -> bool:
+    events = function.get("Properties", {}).get("Events") or {}
+    return any(event.get("Type") in POLL_EVENT_TYPES for event in events.values())
+
+
 def _skip_checks(resource: dict[str, Any], skips: tuple[tuple[str, str], ...]) -> None:
     """Add checkov skips to a resource's Metadata (once each, keeping any it has)."""
     listed = resource.setdefault("Metadata", {}).setdefault("checkov", {}).setdefault("skip", [])
     present = {entry.get("id") for entry in listed}
     listed.extend({"id": check, "comment": reason} for check, reason in skips if check not in present)
+
+
+def _wire_job_queue(props: dict[str, Any]) -> None:
+    """Point every SQS source at infra's job queue and report failed jobs one by one."""
+    for event in (props.get("Events") or {}).values():
+        if event.get("Type") == "SQS":
+            source = event.setdefault("Properties", {})
+            source["Queue"] = {"Fn::GetAtt": [JOB_QUEUE, "Arn"]}
+            source["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
 
 
 def _rule_dead_letters(resources: dict[str, Any], functions: list[str]) -> None:
@@ -200,7 +227,7 @@ def _finish_log_groups(resources: dict[str, Any]) -> None:
 def finish_template(template: dict[str, Any], role_placeholders: set[str]) -> dict[str, Any]:
     """Wire every generated function to infra's role, dead-letter queues, alarms and checkov skips (in place)."""
     resources = template["Resources"]
-    for needed in (ROLE, DEAD_LETTER_QUEUE, RULE_DEAD_LETTER_QUEUE, ALARM_TOPIC):
+    for needed in (ROLE, DEAD_LETTER_QUEUE, RULE_DEAD_LETTER_QUEUE, ALARM_TOPIC, JOB_QUEUE):
         if needed not in resources:
             raise PackageError(f"infra/resources.yml must declare {needed}: it was not merged in")
     functions = [name for name, res in resources.items() if res.get("Type") == FUNCTION_TYPE]
@@ -215,15 +242,18 @@ def finish_template(template: dict[str, Any], role_placeholders: set[str]) -> di
             # least-privilege role and its checks: refuse instead of guessing.
             raise PackageError(f"{name} has role {role!r}; expected the stage's placeholder iam_role_arn")
         props["Role"] = role_ref
-        unsupported = {e.get("Type") for e in (props.get("Events") or {}).values()} - ASYNC_EVENT_TYPES
+        unsupported = {e.get("Type") for e in (props.get("Events") or {}).values()} - ASYNC_EVENT_TYPES - POLL_EVENT_TYPES
         if unsupported:
             raise PackageError(
                 f"{name} has event sources {sorted(unsupported)}: grant the role access to them and give them "
                 "failure handling (infra/resources.yml, scripts/package.py) before deploying"
             )
+        _wire_job_queue(props)
         _skip_checks(resources[name], FUNCTION_SKIPS)
         if is_async(resources[name]):
             props["DeadLetterQueue"] = {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [DEAD_LETTER_QUEUE, "Arn"]}}
+        elif is_polled(resources[name]):
+            _skip_checks(resources[name], POLLED_SKIPS)
         else:
             _skip_checks(resources[name], SYNCHRONOUS_SKIPS)
         resources[f"{name}ErrorsAlarm"] = _alarm(

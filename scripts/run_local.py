@@ -63,6 +63,7 @@ def local_env(api: int, ddb: int, stripe: int) -> dict[str, str]:
     env.update(config["stages"]["local"]["environment_variables"])
     env.update({
         "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{ddb}",
+        "AWS_ENDPOINT_URL_SQS": f"http://127.0.0.1:{ddb}",  # moto_server serves the job queue too
         "STRIPE_API_BASE": f"http://127.0.0.1:{stripe}",
         "STRIPE_SECRET_KEY": LOCAL_STRIPE_KEY,
         "STRIPE_WEBHOOK_SECRET": LOCAL_WEBHOOK_SECRET,
@@ -112,6 +113,7 @@ def main() -> int:
         wait_http(f"http://127.0.0.1:{ddb}/moto-api/", "moto_server", proc=moto)
         wait_http(f"http://127.0.0.1:{stripe}/v1/customers", "localstripe", proc=stripe_proc)
 
+        start("worker", [sys.executable, "scripts/job_poller.py", "--threads", "2"], show=True)
         seed = subprocess.run([sys.executable, "scripts/seed_local.py"], cwd=ROOT, env=env)
         if seed.returncode != 0:
             raise SystemExit("seeding failed")
@@ -130,6 +132,7 @@ Marketplace is running (Ctrl-C stops everything):
   API          http://127.0.0.1:{api}        (try: curl http://127.0.0.1:{api}/health)
   OpenAPI      http://127.0.0.1:{api}/openapi.json
   DynamoDB     http://127.0.0.1:{ddb}        (moto_server, in memory)
+  Job queue    SQS on moto_server; scripts/job_poller.py runs the jobs (.run/worker.log)
   Stripe       http://127.0.0.1:{stripe}        (localstripe, in memory; key {LOCAL_STRIPE_KEY})
   Webhooks     localstripe -> http://127.0.0.1:{api}/webhooks/stripe
   Logs         .run/api.log (JSON, shown below readably), .run/moto.log, .run/localstripe.log

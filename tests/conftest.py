@@ -1,5 +1,6 @@
-"""Shared fixtures: a moto-backed table per test, the Chalice test client, tokens, the Scan guard, the fake
-Stripe (`fake_gateway`) and the `api` over them. Builders are in tests/factories.py, fakes in tests/fakes.py."""
+"""Shared fixtures: a moto-backed table and job queue per test (`jobs` runs what is queued), the Chalice test
+client, tokens, the Scan guard, the fake Stripe (`fake_gateway`) and the `api` over them. Builders are in
+tests/factories.py, fakes in tests/fakes.py."""
 from __future__ import annotations
 
 import os
@@ -39,11 +40,25 @@ def ddb():
     """A fresh in-process DynamoDB (moto) with the marketplace table."""
     from chalicelib.db.table import MarketItem, create_table
 
+    from chalicelib.jobs import queue
+    from scripts.job_poller import ensure_queues
+
     with mock_aws():
         MarketItem._connection = None
+        queue.reset()
         create_table()
+        ensure_queues()
         yield
         MarketItem._connection = None
+        queue.reset()
+
+
+@pytest.fixture
+def jobs(ddb):
+    """Run every queued job that is due, as Lambda's SQS event source would (`scripts/job_poller.drain`)."""
+    from scripts.job_poller import drain
+
+    return drain
 
 
 @pytest.fixture

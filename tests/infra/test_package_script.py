@@ -36,6 +36,7 @@ def chalice_like_output():
             "ApiAccessLogGroup": {"Type": "AWS::Logs::LogGroup",
                                   "Properties": {"LogGroupName": "/aws/apigateway/x-access", "RetentionInDays": 1}},
             "AlarmTopic": {"Type": "AWS::SNS::Topic", "Properties": {}},
+            "JobQueue": {"Type": "AWS::SQS::Queue", "Properties": {}},
             "APIHandler": _function(),
             "ApiHandlerLogGroup": _log_group("ApiHandler"),
             "RunDailyPayouts": _function({"RunDailyPayoutsEvent": {
@@ -196,9 +197,23 @@ def test_the_access_log_is_kept_as_long_as_the_function_logs():
     assert resources["ApiAccessLogGroup"]["Properties"]["RetentionInDays"] == 30
 
 
-def test_a_poll_based_event_source_is_refused_until_infra_supports_it():
+def test_the_job_worker_reads_infras_queue_and_reports_failed_jobs_one_by_one():
     template = chalice_like_output()
-    template["Resources"]["OnOrderMessage"] = _function({"OnOrderMessageSqsEventSource": {
-        "Type": "SQS", "Properties": {"Queue": "arn:aws:sqs:us-east-1:000000000000:orders", "BatchSize": 1}}})
-    with pytest.raises(SCRIPT.PackageError, match=r"OnOrderMessage has event sources \['SQS'\]"):
+    template["Resources"]["JobsWorker"] = _function({"JobsWorkerSqsEventSource": {
+        "Type": "SQS", "Properties": {"Queue": "arn:aws:sqs:us-east-1:000000000000:marketplace-jobs",
+                                      "BatchSize": 10}}})
+    resources = SCRIPT.finish_template(template, {PLACEHOLDER})["Resources"]
+    worker = resources["JobsWorker"]
+    source = worker["Properties"]["Events"]["JobsWorkerSqsEventSource"]["Properties"]
+    assert source["Queue"] == {"Fn::GetAtt": ["JobQueue", "Arn"]}
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert "DeadLetterQueue" not in worker["Properties"]  # the queue's redrive policy handles failures
+    assert "CKV_AWS_116" in {s["id"] for s in worker["Metadata"]["checkov"]["skip"]}
+
+
+def test_another_poll_based_event_source_is_refused_until_infra_supports_it():
+    template = chalice_like_output()
+    template["Resources"]["OnStream"] = _function({"OnStreamEvent": {
+        "Type": "Kinesis", "Properties": {"Stream": "arn:aws:kinesis:us-east-1:000000000000:stream/s"}}})
+    with pytest.raises(SCRIPT.PackageError, match=r"OnStream has event sources \['Kinesis'\]"):
         SCRIPT.finish_template(template, {PLACEHOLDER})
