@@ -43,6 +43,9 @@ class Settings:
     # name the queue and look its URL up once.
     job_queue_url: str = ""
     job_queue_name: str = "marketplace-jobs"
+    # Keys the per-partner customer ids of events and licences (core/pseudonyms.py). Never rotated: a new
+    # key would give every customer a new id at every partner.
+    pseudonym_secret: str = "local-pseudonym-secret"
 
     @property
     def is_local(self) -> bool:
@@ -107,6 +110,7 @@ def load_settings() -> Settings:
         log_level=(env("MARKET_LOG_LEVEL") or "INFO").upper(),
         job_queue_url=env("MARKET_JOB_QUEUE_URL", ""),
         job_queue_name=env("MARKET_JOB_QUEUE", "marketplace-jobs"),
+        pseudonym_secret=env("MARKET_PSEUDONYM_SECRET", "local-pseudonym-secret"),
     )
 
 

@@ -27,7 +27,8 @@ DOCUMENTED_SKIPS = {
     "CKV_AWS_117": {"AWS::Serverless::Function.*"},  # no VPC
     "CKV_AWS_173": {"AWS::Serverless::Function.*"},  # environment with Lambda's AWS managed key
     "CKV_AWS_158": {"AWS::Logs::LogGroup.*"},  # logs with CloudWatch Logs' own key
-    "CKV_AWS_149": {"AWS::SecretsManager::Secret.StripeSecret", "AWS::SecretsManager::Secret.CursorSecret"},
+    "CKV_AWS_149": {"AWS::SecretsManager::Secret.StripeSecret", "AWS::SecretsManager::Secret.CursorSecret",
+                    "AWS::SecretsManager::Secret.PseudonymSecret"},
     "CKV_AWS_119": {"AWS::DynamoDB::Table.MarketTable"},  # AWS owned key
     "CKV_AWS_26": {"AWS::SNS::Topic.AlarmTopic"},  # aws/sns would silence every alarm
     "CKV_AWS_27": {"AWS::SQS::Queue.ScheduleDeadLetterQueue"},  # SQS managed SSE (EventBridge can send)
