@@ -5,12 +5,16 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: run test token package bench clean
+.PHONY: run test check lock token package bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+# Installs come from the lock files (every package pinned, every file hash-checked), never from the
+# requirements files directly; `make lock` turns the requirements files into locks (docs/operations.md).
+# scripts/lock.py --check refuses a lock made from other requirements than today's.
+$(STAMP): requirements.txt requirements-dev.txt requirements-dev.lock
+	$(PYTHON) scripts/lock.py --check requirements-dev.lock requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q "pip<26.3"
-	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --require-hashes -r requirements-dev.lock
 	touch $(STAMP)
 
 # checkov pins boto3 1.35 (the runtime needs 1.44), so it gets a venv of its own; `make test` runs it on
@@ -18,27 +22,52 @@ $(STAMP): requirements.txt requirements-dev.txt
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-$(CHECKOV_STAMP): requirements-checkov.txt
+$(CHECKOV_STAMP): requirements-checkov.txt requirements-checkov.lock
+	$(PYTHON) scripts/lock.py --check requirements-checkov.lock
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install -q "pip<26.3"
-	$(CHECKOV_VENV)/bin/python -m pip install -q -r requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/python -m pip install -q --require-hashes -r requirements-checkov.lock
 	touch $(CHECKOV_STAMP)
+
+# The lock tool (uv), itself pinned with hashes, in a venv of its own: `make lock` does not need .venv.
+LOCK_VENV := .venv-lock
+UV := $(LOCK_VENV)/bin/uv
+
+$(UV): requirements-uv.lock
+	test -x $(LOCK_VENV)/bin/python || $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install -q --require-hashes -r requirements-uv.lock
+	touch $(UV)
+
+## make lock: after editing a requirements*.txt file, re-pin (keeps every pin it can; a few seconds).
+## make lock UPGRADE=1 re-resolves every pin to the newest allowed version.
+lock: $(UV)
+	$(PYTHON) scripts/lock.py --uv $(UV) $(if $(UPGRADE),--upgrade)
 
 ## make run: local DynamoDB (moto_server) + local Stripe (localstripe) + the API, seeded with demo data
 run: $(STAMP)
 	$(PY) scripts/run_local.py
 
-## make test: every test (unit, integration under moto, API through chalice.test, localstripe, checkov)
-test: $(STAMP) $(CHECKOV_STAMP)
+## make test: `make check`, then every test (unit, integration under moto, API through chalice.test,
+## localstripe, the local stack, checkov, the locked package)
+test: check $(CHECKOV_STAMP)
+	@# tests/browser renders /docs in Debian's headless Chromium (root installs it once; CI is root too)
+	test -x /usr/bin/chromium || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 	$(PY) -m pytest -q
+
+## make check: lint (ruff: pyflakes and pycodestyle errors, see pyproject.toml) and the types of the Stripe
+## adapters (mypy --strict against stripe's own typed request parameters)
+check: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy chalicelib/payments/stripe_gateway.py chalicelib/payouts/stripe_connect.py
 
 ## make token SUB=alice [GROUPS=admin,finance] [EMAIL=a@example.com]: a bearer token for the local stage
 token: $(STAMP)
 	@$(PY) scripts/make_token.py --sub "$(SUB)" --groups "$(GROUPS)" --email "$(EMAIL)"
 
-## make package STAGE=dev|prod: the CloudFormation (SAM) template and code bundle in out/$(STAGE)/
+## make package STAGE=dev|prod: the CloudFormation (SAM) template and code bundle in out/$(STAGE)/; the
+## bundled dependencies are exactly requirements.lock's (hash-checked)
 package: $(STAMP)
-	$(PY) scripts/package.py --stage $(STAGE)
+	$(PY) scripts/package_locked.py --stage $(STAGE)
 
 ## make bench: cold start, warm latency (each over a floor measured in the same run), DynamoDB cost per route,
 ## catalog page cost at 100 and 10,000 listings, payout-run and reconciliation scale (docs/performance.md)

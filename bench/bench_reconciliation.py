@@ -3,7 +3,8 @@
 DynamoDB runs in a separate moto_server process (bench/harness.py), so this process's memory is our
 code's alone. Each scenario writes N ledger references for a period and serves N matching payment
 intents from a generated Stripe listing (pages of 100, produced lazily like Stripe's list API), then
-measures the Python heap peak (tracemalloc) while `run_passes` reconciles them, plus its DynamoDB calls.
+measures the Python heap peak (tracemalloc) while the reconciliation job's steps (`reconciliation/steps.py`,
+one page each, as the worker runs them) reconcile them, plus their DynamoDB calls.
 
     .venv/bin/python bench/bench_reconciliation.py            # N = 1,000 / 3,000 / 9,000
     .venv/bin/python bench/bench_reconciliation.py --quick    # N = 500 / 2,000
@@ -47,6 +48,18 @@ class GeneratedListing:
     def retrieve(self, kind, stripe_id):
         return None
 
+    def page(self, kind, gte, lt, after):
+        """One page after position `after` (the index of the next object, as text), like Stripe's lists."""
+        from chalicelib.payouts.gateway import PAYMENT, StripeRecord
+
+        if kind != PAYMENT:
+            return [], None
+        start = int(after or 0)
+        stop = min(start + PAGE, self.n)
+        records = [StripeRecord(PAYMENT, f"{self.prefix}{i:07d}", 1000, "usd", "succeeded", self.created)
+                   for i in range(start, stop)]
+        return records, (str(stop) if stop < self.n else None)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -59,8 +72,9 @@ def main() -> None:
         from chalicelib.db import keys
         from chalicelib.db.table import MarketItem, create_table
         from chalicelib.ledger.journal import StripeRefItem
-        from chalicelib.ledger.statements import Period
-        from chalicelib.reconciliation import service
+        from chalicelib.db.transact import transaction
+        from chalicelib.reconciliation import repository, steps
+        from chalicelib.reconciliation.window import window
 
         calls: Counter = Counter()
         original = botocore.client.BaseClient._make_api_call
@@ -76,7 +90,7 @@ def main() -> None:
         for index, n in enumerate(sizes):
             # each scenario has its own month, so earlier scenarios' rows are outside its period
             month = date(2026, 1 + index, 1)
-            p = Period(month, date(2026, 1 + index, 28))
+            w = window(month.isoformat(), date(2026, 1 + index, 28).isoformat())
             prefix = f"pi_s{index}_"
             with StripeRefItem.batch_write() as batch:
                 for i in range(n):
@@ -92,16 +106,28 @@ def main() -> None:
             calls.clear()
             tracemalloc.start()
             started = time.perf_counter()
-            progress = service.run_passes(f"rec_bench{index}", p, listing)
+            with transaction() as tx:
+                bounds = w.to_dict()
+                repository.add_queued(tx, recon_id=f"rec_bench{index}", period_from=bounds["from"],
+                                      period_to=bounds["to"], actor="bench", at=bounds["from"], phase="payment")
+            steps_run = 0
+            while True:  # the job's steps, one page each, as the worker runs them (without the queue)
+                recon = repository.get_reconciliation(f"rec_bench{index}", consistent=True)
+                if recon.status == "completed":
+                    break
+                assert steps._step(recon, listing) != steps.LOST
+                steps_run += 1
             elapsed = time.perf_counter() - started
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
-            assert progress.matched == n and sum(progress.counts.values()) == 0, progress
-            result = {"stripe_objects": n, "matched": progress.matched, "peak_kib": round(peak / 1024),
+            matched, counts = int(recon.matched), recon.to_dict()["counts"]
+            assert matched == n and sum(counts.values()) == 0, recon.to_dict()
+            result = {"stripe_objects": n, "matched": matched, "peak_kib": round(peak / 1024), "steps": steps_run,
                       "ddb_calls": sum(calls.values()), "by_operation": dict(sorted(calls.items())),
                       "seconds": round(elapsed, 1)}
             results.append(result)
-            print(f"{n:>6} Stripe objects: peak heap {result['peak_kib']:>6} KiB, {result['ddb_calls']:>5} DynamoDB "
+            print(f"{n:>6} Stripe objects: {steps_run} job steps, peak heap {result['peak_kib']:>6} KiB, "
+                  f"{result['ddb_calls']:>5} DynamoDB "
                   f"calls {result['by_operation']}, {result['seconds']} s", flush=True)
         base = results[0]
         for r in results[1:]:

@@ -1,7 +1,8 @@
 """The composition root: which adapter each port uses in this stage, and who reacts to whose change.
 
 Ports (`payments.gateway`, `payouts.gateway`, `reconciliation.sources`) and announcements
-(`partners.events`) never choose or import their implementations; this module does, once per process,
+(`partners.events`) never choose or import their implementations, and the job queue never imports the
+code of the jobs it runs (`JOB_HANDLERS`); this module does, once per process,
 for `app.py`, the scripts and the tests. Adapters are built lazily on first use, so a cold start that
 never talks to Stripe never imports the SDK. Tests install fakes with the ports' own `set_gateway` /
 `use_connect` / `use_listing` after `configure()`.
@@ -9,6 +10,7 @@ never talks to Stripe never imports the SDK. Tests install fakes with the ports'
 from __future__ import annotations
 
 from chalicelib.config import get_settings
+from chalicelib.jobs import registry as job_registry
 from chalicelib.partners import events as partner_events
 from chalicelib.payments import gateway as payment_port
 from chalicelib.payouts import gateway as connect_port
@@ -46,15 +48,34 @@ def _listing_for_stage() -> listing_port.StripeListing:
 
 
 def _hide_listings_of_suspended_partner(*, partner_id, actor) -> object:
-    from chalicelib.catalog.lifecycle import hide_partner_listings
+    from chalicelib.catalog.partner_jobs import start_hiding
 
-    return hide_partner_listings(partner_id=partner_id, actor=actor)
+    return start_hiding(partner_id=partner_id, actor=actor)
 
 
 def _rename_listings_of_partner(*, partner_id, display_name, at) -> object:
-    from chalicelib.catalog.partner_copies import rename_partner_listings
+    from chalicelib.catalog.partner_jobs import start_renaming
 
-    return rename_partner_listings(partner_id=partner_id, display_name=display_name, at=at)
+    return start_renaming(partner_id=partner_id, display_name=display_name, at=at)
+
+
+# Job kinds and the functions that run them (imported by the worker on first use).
+JOB_HANDLERS = {
+    "catalog.hide_partner_listings": "chalicelib.catalog.partner_jobs:hide_listings",
+    "catalog.rename_partner_listings": "chalicelib.catalog.partner_jobs:rename_listings",
+    "payouts.plan": "chalicelib.payouts.planning:plan",
+    "payouts.batch": "chalicelib.payouts.batches:pay_batch",
+    "reconciliation.step": "chalicelib.reconciliation.steps:run_step",
+    "partner_webhooks.dispatch": "chalicelib.partner_webhooks.dispatch:dispatch",
+    "partner_webhooks.deliver": "chalicelib.partner_webhooks.delivery:deliver",
+    "partner_webhooks.replay": "chalicelib.partner_webhooks.dispatch:replay",
+}
+
+
+def _api_keys():
+    from chalicelib.apikeys.service import DynamoKeys
+
+    return DynamoKeys()
 
 
 def configure() -> None:
@@ -67,4 +88,10 @@ def configure() -> None:
     listing_port.provide(_listing_for_stage)
     partner_events.when_suspended(_hide_listings_of_suspended_partner)
     partner_events.when_renamed(_rename_listings_of_partner)
+    for kind, target in JOB_HANDLERS.items():
+        job_registry.register(kind, target)
+    # Partner API keys (`Bearer mpk_...`) are resolved and audited by the apikeys aggregate (built on first use).
+    from chalicelib.core.identity import use_keys
+
+    use_keys(_api_keys)
     _configured = True

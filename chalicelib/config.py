@@ -46,6 +46,21 @@ class Settings:
     # Keys the per-partner customer ids of events and licences (core/pseudonyms.py). Never rotated: a new
     # key would give every customer a new id at every partner.
     pseudonym_secret: str = "local-pseudonym-secret"
+    # Subscriptions: how long a `past_due` subscriber keeps access (and how late a renewal may be).
+    grace_days: int = 7
+    # Licences (chalicelib/licences): the `iss` they carry, how long one lives (<= 24 h), and in AWS stages
+    # the KMS keys (ECC_NIST_P256, SIGN_VERIFY) that sign them: the first signs, every one listed is
+    # published in the JWKS (rotation: docs/partner-keys-and-licences.md). The local stage keeps its key in DynamoDB.
+    licence_issuer: str = "https://marketplace.local"
+    licence_ttl_seconds: int = 24 * 3600
+    licence_kms_key_ids: tuple[str, ...] = ()
+    # Partner webhooks (chalicelib/partner_webhooks): the first retry waits `base`, each next one twice as
+    # long up to `max`; after `max_attempts` the delivery is `failed`. AWS: 30 s doubling to 6 h, 15 attempts
+    # = 32.5 h; the local stage starts at 1 s so a retry is seen within seconds. A receiver has `timeout`.
+    webhook_backoff_base_seconds: int = 30
+    webhook_backoff_max_seconds: int = 6 * 3600
+    webhook_max_attempts: int = 15
+    webhook_timeout_seconds: int = 10
 
     @property
     def is_local(self) -> bool:
@@ -111,6 +126,14 @@ def load_settings() -> Settings:
         job_queue_url=env("MARKET_JOB_QUEUE_URL", ""),
         job_queue_name=env("MARKET_JOB_QUEUE", "marketplace-jobs"),
         pseudonym_secret=env("MARKET_PSEUDONYM_SECRET", "local-pseudonym-secret"),
+        grace_days=_int("GRACE_DAYS", 7),
+        licence_issuer=env("MARKET_LICENCE_ISSUER", "https://marketplace.local"),
+        licence_ttl_seconds=min(_int("MARKET_LICENCE_TTL_SECONDS", 24 * 3600), 24 * 3600),
+        licence_kms_key_ids=tuple(k.strip() for k in env("MARKET_LICENCE_KMS_KEYS", "").split(",") if k.strip()),
+        webhook_backoff_base_seconds=_int("MARKET_WEBHOOK_BACKOFF_BASE_SECONDS", 1 if stage == LOCAL_STAGE else 30),
+        webhook_backoff_max_seconds=_int("MARKET_WEBHOOK_BACKOFF_MAX_SECONDS", 6 * 3600),
+        webhook_max_attempts=max(8, _int("MARKET_WEBHOOK_MAX_ATTEMPTS", 15)),
+        webhook_timeout_seconds=min(10, _int("MARKET_WEBHOOK_TIMEOUT_SECONDS", 10)),
     )
 
 

@@ -6,6 +6,11 @@ event shape (records with messageId, receiptHandle, body and ApproximateReceiveC
 worker did not report as failed, and leaves the failures to come back after the visibility timeout, then
 to the dead-letter queue after `MAX_RECEIVES` deliveries (moto_server honours the redrive policy).
 
+It also stands in for the minute schedule (`partner-events-sweep`, which re-sends partner event fan-outs
+and webhook deliveries a dead process left behind): `chalice local` never fires schedules, so the poller
+calls that handler once a minute with a scheduled event, as EventBridge would in AWS. The daily payout run
+is not fired locally: start one with `POST /finance/payout-runs`.
+
 Tests use `ensure_queues` to create the queues in moto and `drain` to run every job that is due.
 """
 from __future__ import annotations
@@ -113,6 +118,25 @@ def drain(handler: Handler | None = None, *, max_batches: int = 500, client=None
     raise RuntimeError(f"the job queue did not empty within {max_batches} batches")
 
 
+def scheduled_event(name: str) -> dict[str, Any]:
+    """An EventBridge scheduled event, as Lambda receives it."""
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "000000000000", "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "region": "us-east-1", "resources": [f"arn:aws:events:us-east-1:000000000000:rule/{name}"],
+            "detail": {}}
+
+
+def minute_schedules(stop: threading.Event, period: float = 60.0) -> None:
+    """Fire the minute schedule(s) of app.py until `stop` (the local stand-in for EventBridge)."""
+    from app import partner_events_sweep
+
+    while not stop.wait(period):
+        try:
+            partner_events_sweep(scheduled_event("partner-events-sweep"), LocalContext(seconds=30))
+        except Exception as exc:  # noqa: BLE001 - keep firing; the next minute tries again
+            print(f"job poller: the minute schedule failed: {exc!r}", file=sys.stderr, flush=True)
+
+
 def serve(threads: int, stop: threading.Event) -> None:
     """Poll forever on `threads` threads (the local stage's event source mapping)."""
     from chalicelib.jobs.queue import queue_url
@@ -132,6 +156,7 @@ def serve(threads: int, stop: threading.Event) -> None:
                 time.sleep(1)
 
     workers = [threading.Thread(target=loop, name=f"job-poller-{i}", daemon=True) for i in range(threads)]
+    workers.append(threading.Thread(target=minute_schedules, args=(stop,), name="minute-schedule", daemon=True))
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -1,8 +1,10 @@
 """Create the table and seed demo data into the local stage, idempotently.
 
-Run by `make run` against moto_server (AWS_ENDPOINT_URL_DYNAMODB points at it). Each demo thing has a
-stable owner or slug, so running the seed twice leaves the same data: partners are found by their
-owner's membership row, the catalog by slug.
+Run by `make run` against moto_server (AWS_ENDPOINT_URL_DYNAMODB points at it) and localstripe. Each demo
+thing has a stable owner, slug or idempotency key, so running the seed twice leaves the same data: partners
+are found by their owner's membership row, the catalog by slug, and the history (scripts/seed_history.py:
+sales, refunds, reviews and replies, a paid payout, a reconciliation) by its keys.
+`MARKET_SEED_HISTORY=0` seeds partners and the catalog only.
 """
 from __future__ import annotations
 
@@ -60,7 +62,12 @@ def main() -> int:
         seed_catalog = None
     if seed_catalog is not None:
         result = seed_catalog(partners)
-        summary.append(f"catalog: {result}")
+        summary.append(f"catalog: {len(result['listings'])} listings")
+        if os.environ.get("MARKET_SEED_HISTORY", "1") != "0":
+            from scripts.seed_history import seed_history
+
+            history = seed_history(result["listings"])
+            summary.append("history: " + ", ".join(f"{k} {v}" for k, v in history.items()))
     print("seeded: " + "; ".join(summary), flush=True)
     return 0
 

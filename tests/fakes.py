@@ -4,7 +4,9 @@
   for what localstripe lacks (disputes, real idempotency, over-refund refusal, outages) and to count
   provider calls. It keeps Stripe's rules that matter to the marketplace: idempotency keys replay the
   first result, a PaymentIntent moves through Stripe's statuses, refunds cannot exceed the charge.
-  Thread-safe, so the concurrency tests can share one.
+  Stripe Billing too: customers, prices, subscriptions and their invoices, with controls for what Stripe's
+  billing clock does (`pay_invoice`, `renew` paid or failing, `end`). Thread-safe, so the concurrency tests
+  can share one.
 - `FakeConnect`: Stripe Connect where it matters to payouts: the same idempotency key gives back the same
   transfer, never a second one; a destination can be set to refuse transfers (a permanent failure) or to
   be unreachable (an unknown outcome).
@@ -38,6 +40,10 @@ class FakeGateway:
         self._idempotent: dict[str, object] = {}
         self.calls: list[str] = []
         self.fail_next: DomainError | None = None
+        self.prices: dict[str, tuple[int, str, str]] = {}  # price id -> (amount, currency, interval)
+        self.subscriptions: dict[str, g.SubscriptionView] = {}
+        self.sub_prices: dict[str, str] = {}
+        self.invoices: dict[str, g.InvoiceView] = {}
 
     def _next(self, prefix: str) -> str:
         return f"{prefix}_fake{next(self._seq):06d}"
@@ -152,6 +158,129 @@ class FakeGateway:
             return dispute
 
 
+    # --- subscriptions (Stripe Billing) -----------------------------------------------------------------
+    def _now(self) -> int:
+        from chalicelib.core import clock
+
+        return int(clock.now().timestamp())
+
+    def _remember(self, key: str, make):
+        if key not in self._idempotent:
+            self._idempotent[key] = make()
+        return self._idempotent[key]
+
+    def create_customer(self, *, user_ref, idempotency_key):
+        with self._lock:
+            self._enter("create_customer")
+            return self._remember(idempotency_key, lambda: self._next("cus"))
+
+    def create_price(self, *, listing_id, version, name, amount, currency, interval, idempotency_key):
+        with self._lock:
+            self._enter("create_price")
+
+            def make():
+                ref = g.PriceRef(self._next("prod"), self._next("price"))
+                self.prices[ref.price_id] = (amount, currency, interval)
+                return ref
+            return self._remember(idempotency_key, make)
+
+    def create_subscription(self, *, customer_id, price_id, trial_days, metadata, idempotency_key):
+        with self._lock:
+            self._enter("create_subscription")
+            if idempotency_key in self._idempotent:
+                return self._sub(self._idempotent[idempotency_key])  # type: ignore[arg-type]
+            amount, currency, interval = self.prices[price_id]
+            sub_id, now = self._next("sub"), self._now()
+            self.sub_prices[sub_id] = price_id
+            if trial_days:
+                view = g.SubscriptionView(sub_id, g.SUB_TRIALING, customer_id, now + trial_days * DAY, False,
+                                          dict(metadata), trial_end=now + trial_days * DAY)
+            else:
+                invoice = self._invoice(sub_id, amount, currency, now, now + PERIOD[interval], "subscription_create")
+                view = g.SubscriptionView(sub_id, g.SUB_INCOMPLETE, customer_id, now + PERIOD[interval], False,
+                                          dict(metadata), latest_invoice_id=invoice.invoice_id)
+            self.subscriptions[sub_id] = view
+            self._idempotent[idempotency_key] = sub_id
+            return self._sub(sub_id)
+
+    def _invoice(self, sub_id, amount, currency, start, end, reason):
+        pi_id = self._next("pi")
+        self.intents[pi_id] = PaymentIntentView(pi_id, g.PI_REQUIRES_PAYMENT_METHOD, amount, currency, None,
+                                                client_secret=f"{pi_id}_secret_fake")
+        invoice = g.InvoiceView(self._next("in"), sub_id, "open", amount, 0, currency, pi_id, None, start,
+                                period_start=start, period_end=end, client_secret=f"{pi_id}_secret_fake",
+                                billing_reason=reason)
+        self.invoices[invoice.invoice_id] = invoice
+        return invoice
+
+    def _sub(self, sub_id):
+        view = self.subscriptions[sub_id]
+        invoice = self.invoices.get(view.latest_invoice_id or "")
+        return replace(view, latest_invoice=invoice)
+
+    def retrieve_subscription(self, stripe_subscription_id):
+        with self._lock:
+            self._enter("retrieve_subscription")
+            if stripe_subscription_id not in self.subscriptions:
+                raise NotFound("No such subscription.")
+            return self._sub(stripe_subscription_id)
+
+    def cancel_subscription(self, stripe_subscription_id, *, at_period_end, idempotency_key):
+        with self._lock:
+            self._enter("cancel_subscription")
+            view = self.subscriptions[stripe_subscription_id]
+            if view.status == g.SUB_CANCELED:
+                raise PaymentFailed("This subscription is canceled already.")
+            view = replace(view, cancel_at_period_end=True) if at_period_end else replace(
+                view, status=g.SUB_CANCELED)
+            self.subscriptions[stripe_subscription_id] = view
+            return self._sub(stripe_subscription_id)
+
+    def retrieve_invoice(self, invoice_id):
+        with self._lock:
+            self._enter("retrieve_invoice")
+            if invoice_id not in self.invoices:
+                raise NotFound("No such invoice.")
+            return self.invoices[invoice_id]
+
+    # --- what the customer's card, Stripe's billing clock or the dashboard do (test controls) -----------
+    def pay_invoice(self, invoice_id: str) -> g.InvoiceView:
+        """The card is charged for the invoice: it is paid, its subscription active."""
+        invoice = self.invoices[invoice_id]
+        self.succeed(invoice.payment_intent_id)  # type: ignore[arg-type]
+        with self._lock:
+            paid = replace(invoice, status="paid", amount_paid=invoice.total, paid_at=self._now(),
+                           charge_id=self.intents[invoice.payment_intent_id].latest_charge_id)  # type: ignore[index]
+            self.invoices[invoice_id] = paid
+            sub = self.subscriptions[invoice.stripe_subscription_id]  # type: ignore[index]
+            if sub.status != g.SUB_CANCELED:
+                self.subscriptions[sub.stripe_subscription_id] = replace(sub, status=g.SUB_ACTIVE)
+            return paid
+
+    def renew(self, stripe_subscription_id: str, *, pay: bool = True) -> g.InvoiceView:
+        """The period ends: Stripe invoices the next one (paid at once, or failing: `past_due`)."""
+        with self._lock:
+            sub = self.subscriptions[stripe_subscription_id]
+            amount, currency, interval = self.prices[self.sub_prices[stripe_subscription_id]]
+            start = sub.current_period_end
+            invoice = self._invoice(stripe_subscription_id, amount, currency, start, start + PERIOD[interval],
+                                    "subscription_cycle")
+            self.subscriptions[stripe_subscription_id] = replace(
+                sub, current_period_end=start + PERIOD[interval], latest_invoice_id=invoice.invoice_id,
+                status=g.SUB_PAST_DUE if not pay else sub.status, trial_end=None)
+        return self.pay_invoice(invoice.invoice_id) if pay else invoice
+
+    def end(self, stripe_subscription_id: str) -> g.SubscriptionView:
+        """The subscription is over (period end after a cancel, or Stripe gave up): `canceled`."""
+        with self._lock:
+            view = replace(self.subscriptions[stripe_subscription_id], status=g.SUB_CANCELED)
+            self.subscriptions[stripe_subscription_id] = view
+            return view
+
+
+DAY = 86400
+PERIOD = {"month": 30 * DAY, "year": 365 * DAY}
+
 
 class FakeConnect:
     """Stripe Connect for payouts: accounts, and transfers made at most once per idempotency key."""
@@ -225,3 +354,10 @@ class FakeStripeListing:
 
     def retrieve(self, kind, stripe_id):
         return next((r for r in self.records if r.kind == kind and r.stripe_id == stripe_id), None)
+
+    def page(self, kind, gte, lt, after):
+        chosen = [r for r in self.records if r.kind == kind and gte <= r.created < lt]
+        start = next((i + 1 for i, r in enumerate(chosen) if r.stripe_id == after), 0) if after else 0
+        self.pages_served += 1
+        page = chosen[start:start + self.page_size]
+        return page, (page[-1].stripe_id if start + self.page_size < len(chosen) else None)

@@ -65,11 +65,9 @@ def browse(
     if words:
         partition = keys.catalog_term_pk(model.key_term(words[0]))
         condition = _filters(words, category, listing_type, partner_id)
-        page_size = max(SEARCH_BUDGET, limit + 1)
     else:
         partition = keys.catalog_filter_pk(category, listing_type, partner_id)
         condition = None
-        page_size = limit + 1
     index = getattr(CatalogEntryItem, index_name)
     entries: list[CatalogEntryItem] = []
     last_key = start

@@ -48,6 +48,9 @@ def build_content(listing_type: str, base: model.Content | None, fields: dict, o
         return fields[name] if name in fields else default
 
     price = Money.from_dict(fields["price"]) if "price" in fields else base.price  # type: ignore[union-attr]
+    # A new price replaces the whole price, terms included (a one-time price has no interval).
+    interval, trial_days = (model.price_terms(fields["price"]) if "price" in fields
+                            else (base.interval, base.trial_days))  # type: ignore[union-attr]
     component_ids = fields.get("components")
     if component_ids is None and base is not None:
         component_ids = [c.listing_id for c in base.components]
@@ -59,6 +62,7 @@ def build_content(listing_type: str, base: model.Content | None, fields: dict, o
         category=pick("category", base.category if base else ""),
         tags=tuple(dict.fromkeys(pick("tags", list(base.tags) if base else []))), price=price,
         split=split if listing_type == model.BUNDLE else {"method": "pro_rata"},
+        interval=interval, trial_days=trial_days,
     )
     if listing_type == model.BUNDLE:
         touched = base is None or any(n in fields for n in ("components", "split", "price"))

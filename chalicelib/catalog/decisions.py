@@ -1,7 +1,8 @@
 """The admin side of the catalog: the review queue, decisions on submissions and revisions, admin bundles.
 
 Approving publishes (or publishes the revision as the next version) only while the listing's partner
-is approved, checked in the same transaction; suspending takes a published listing out of the catalog.
+is approved, checked in the same transaction; suspending takes a published listing out of the catalog and
+relisting puts it back (again only while its partner is approved).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from chalicelib.core import clock
 from chalicelib.core.errors import InvalidState, NotFound
 from chalicelib.core.identity import Principal
 from chalicelib.core.ids import new_id
-from chalicelib.db.transact import transaction
+from chalicelib.partner_feed import outbox, payloads
 
 
 def _require_listing(listing_id: str) -> tuple[ListingItem, RevisionItem | None]:
@@ -55,14 +56,22 @@ def decide(*, admin: Principal, listing_id: str, action: str, reason: str | None
         elif action == "suspend":
             after.status_reason, after.revision_status = reason, None
         repo.set_index_keys(after, in_queue=False)
-        write_transition(
-            before=listing, after=after,
-            audit_record=audit(admin, f"listing.{past(action)}", listing_id, reason=reason,
-                               data={"from": listing.status, "to": target, "version": int(after.version)}),
-            refused_partner=InvalidState("The listing's partner is not approved; it cannot be published."),
-            check_partner=listing.partner_id if action == "approve" else None,
-            dropped_revision=revision if action == "suspend" else None,
-        )
+        audit_record = audit(admin, f"listing.{past(action)}", listing_id, reason=reason,
+                             data={"from": listing.status, "to": target, "version": int(after.version)})
+        dropped = revision if action == "suspend" else None
+
+        def write(tx) -> None:  # write_transition's transaction, plus the partner's event
+            repo.put_listing(tx, listing, after)
+            if action == "approve":
+                partner_must_be_approved(tx, listing.partner_id)
+            if dropped is not None:
+                tx.delete(dropped)
+            sync_projection(tx, listing, after)
+            tx.save(audit_record)
+            _record_decision(tx, after, f"listing.{past(action)}", reason)
+
+        partner_gone = InvalidState("The listing's partner is not approved; it cannot be published.")
+        outbox.commit(write, on_condition_failed=on_failed({"partner": partner_gone}))
         return private_view(after, None if action == "suspend" else revision)
 
     return retrying(attempt)
@@ -84,7 +93,10 @@ def _decide_revision(admin: Principal, listing: ListingItem, revision: RevisionI
         after.revision_status = model.REVISION_REJECTED
         kept_revision = repo.rejected_revision(revision, reason=reason, now=now)
     partner_gone = InvalidState("The listing's partner is not approved; the revision cannot be published.")
-    with transaction(on_condition_failed=on_failed({"partner": partner_gone})) as tx:
+    audit_record = audit(admin, f"listing.revision_{past(action)}", listing.listing_id, reason=reason,
+                         data={"changes": revision.changes, "version": int(after.version)})
+
+    def write(tx) -> None:
         repo.put_listing(tx, listing, after)
         if action == "approve":
             partner_must_be_approved(tx, listing.partner_id)
@@ -92,9 +104,47 @@ def _decide_revision(admin: Principal, listing: ListingItem, revision: RevisionI
             sync_projection(tx, listing, after)
         else:
             tx.save(kept_revision)
-        tx.save(audit(admin, f"listing.revision_{past(action)}", listing.listing_id, reason=reason,
-                      data={"changes": revision.changes, "version": int(after.version)}))
+        tx.save(audit_record)
+        _record_decision(tx, after, f"listing.{past(action)}", reason, revision=True)
+
+    outbox.commit(write, on_condition_failed=on_failed({"partner": partner_gone}))
     return private_view(after, kept_revision)
+
+
+def _record_decision(tx, listing: ListingItem, event_type: str, reason: str | None, *, revision: bool = False) -> None:
+    """The partner's `listing.approved|rejected|suspended` event (none for the marketplace's own bundles)."""
+    if listing.partner_id == model.PLATFORM_PARTNER_ID:
+        return
+    outbox.record(tx, partner_id=listing.partner_id, type=event_type, data=payloads.listing_event(
+        listing_id=listing.listing_id, name=listing.name, version=int(listing.version), status=listing.status,
+        reason=reason, revision=revision))
+
+
+def relist(*, admin: Principal, listing_id: str, reason: str) -> dict:
+    """Undo a suspension: the listing is published again, back in the catalog, with its audit record.
+
+    Only while its partner is approved (checked in the same transaction: a suspended partner must be
+    reinstated first); a bundle's components must still be published (their prices are frozen again).
+    """
+    def attempt() -> dict:
+        listing, _revision = _require_listing(listing_id)
+        if listing.status != model.SUSPENDED:
+            raise InvalidState(f"A {listing.status} listing cannot be relisted; only suspended ones can.")
+        after = copy(listing)
+        after.status, after.updated_at, after.status_reason = model.PUBLISHED, clock.now_iso(), None
+        if listing.type == model.BUNDLE:
+            refresh_components(after, _owner_of(after))
+        repo.set_index_keys(after, in_queue=False)
+        write_transition(
+            before=listing, after=after,
+            audit_record=audit(admin, "listing.relisted", listing_id, reason=reason,
+                               data={"from": listing.status, "to": model.PUBLISHED, "version": int(after.version)}),
+            refused_partner=InvalidState("The listing's partner is not approved; reinstate the partner first."),
+            check_partner=listing.partner_id,
+        )
+        return private_view(after, None)
+
+    return retrying(attempt)
 
 
 def create_admin_bundle(*, admin: Principal, body: dict) -> dict:

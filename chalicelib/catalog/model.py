@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import Any, Iterable
 
+from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.money import Component, Money
 from chalicelib.core.vocabulary import (  # noqa: F401 - the catalog's words, fixed by the contract
     APP, BUNDLE, CATEGORIES, CATEGORY_IDS, DRAFT, MAX_COMPONENTS, MIN_COMPONENTS, PUBLISHED, REJECTED,
@@ -64,11 +65,15 @@ class Content:
     price: Money
     components: tuple[Component, ...] = ()
     split: dict = field(default_factory=lambda: {"method": "pro_rata"})
+    # A subscription price: billed every `interval` ("month" | "year"), after `trial_days` free days.
+    interval: str | None = None
+    trial_days: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "name": self.name, "slug": self.slug, "summary": self.summary, "description": self.description,
-            "category": self.category, "tags": list(self.tags), "price": self.price.to_dict(),
+            "category": self.category, "tags": list(self.tags),
+            "price": price_dict(self.price, self.interval, self.trial_days),
         }
         return out
 
@@ -96,6 +101,26 @@ class LiveListing:
     version: int
     components: tuple[Component, ...] = ()
     split: dict = field(default_factory=lambda: {"method": "pro_rata"})
+    interval: str | None = None  # a subscription listing's billing interval; None: a one-time price
+    trial_days: int = 0
+
+
+def price_dict(price: Money, interval: str | None, trial_days: int) -> dict[str, Any]:
+    """A listing's price as the API shows it: money, plus `interval` and `trial_days` for a subscription."""
+    out: dict[str, Any] = price.to_dict()
+    if interval:
+        out.update(interval=interval, trial_days=int(trial_days or 0))
+    return out
+
+
+def price_terms(price: dict) -> tuple[str | None, int]:
+    """(interval, trial_days) of a request's `price`; trial days only make sense with an interval."""
+    interval = price.get("interval")
+    trial_days = int(price.get("trial_days") or 0)
+    if trial_days and not interval:
+        raise ValidationFailed("A trial needs a subscription price.", [
+            {"field": "price.trial_days", "message": "is only allowed with price.interval", "in": "body"}])
+    return interval, trial_days
 
 
 # --- search --------------------------------------------------------------------------------------

@@ -82,6 +82,7 @@ def _live(item: ListingItem) -> model.LiveListing:
         slug=content.slug, price=content.price, status=item.status, version=int(item.version),
         components=content.components if item.type == model.BUNDLE else (),
         split=content.split if item.type == model.BUNDLE else {"method": "pro_rata"},
+        interval=content.interval, trial_days=content.trial_days,
     )
 
 

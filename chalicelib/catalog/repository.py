@@ -39,6 +39,8 @@ class ContentAttrs:
     tags = ListAttribute(of=UnicodeAttribute, default=list)
     price_amount = NumberAttribute()
     price_currency = UnicodeAttribute()
+    price_interval = UnicodeAttribute(null=True)  # "month" | "year" for a subscription price
+    price_trial_days = NumberAttribute(null=True)
     components = JSONAttribute(null=True)  # [{listing_id, partner_id, list_price}] for bundles
     split = JSONAttribute(null=True)
 
@@ -51,6 +53,7 @@ class ContentAttrs:
                 Component(c["listing_id"], c["partner_id"], int(c["list_price"])) for c in (self.components or [])
             ),
             split=self.split or {"method": "pro_rata"},
+            interval=self.price_interval or None, trial_days=int(self.price_trial_days or 0),
         )
 
     def set_content(self, content: model.Content, listing_type: str) -> None:
@@ -63,6 +66,7 @@ def content_attributes(content: model.Content, listing_type: str) -> dict[str, A
         "name": content.name, "slug": content.slug, "summary": content.summary,
         "description": content.description, "category": content.category, "tags": list(content.tags),
         "price_amount": content.price.amount, "price_currency": content.price.currency,
+        "price_interval": content.interval, "price_trial_days": content.trial_days if content.interval else None,
         "components": None, "split": None,
     }
     if listing_type == model.BUNDLE:
@@ -159,7 +163,8 @@ def card_of(item: ListingItem, rating: model.Rating) -> dict[str, Any]:
     return {
         "listing_id": item.listing_id, "slug": item.slug, "type": item.type, "name": item.name,
         "summary": item.summary, "category": item.category, "tags": list(item.tags or ()),
-        "price": {"amount": int(item.price_amount), "currency": item.price_currency},
+        "price": model.price_dict(Money(int(item.price_amount), item.price_currency), item.price_interval,
+                                  int(item.price_trial_days or 0)),
         "partner_id": item.partner_id, "published_at": item.published_at,
         # integers only in storage: count, sum, histogram 1..5 (the average is computed for display)
         "rating_counters": [rating.count, rating.total, *rating.histogram],
@@ -386,6 +391,7 @@ def published_listings_of(partner_id: str, *, page_size: int = 100) -> Iterable[
     return ListingItem.gsi3.query(keys.partner_listings_pk(partner_id, model.PUBLISHED), page_size=page_size)
 
 
-def listings_of(partner_id: str, *, page_size: int = 100) -> Iterable[ListingItem]:
-    """Every listing of a partner in any status (gsi2), for rewriting the partner copies on a rename."""
-    return ListingItem.gsi2.query(keys.partner_listings_pk(partner_id), page_size=page_size)
+def listings_of(partner_id: str, *, limit: int = 100, after: dict | None = None) -> tuple[list[ListingItem], dict | None]:
+    """One page of a partner's listings in any status (gsi2) and the key to resume after (rename copies)."""
+    result = ListingItem.gsi2.query(keys.partner_listings_pk(partner_id), limit=limit, last_evaluated_key=after)
+    return list(result), result.last_evaluated_key

@@ -12,6 +12,7 @@ ADMIN = ("admin",)
 @router.route(
     "/partner/listings", "POST", summary="Create a draft app or bundle (approved partners)",
     body=schemas.CREATE_BODY, status=201, response=schemas.PRIVATE_LISTING, errors=(404, 409),
+    key_scope="listings:write",
 )
 def create_listing(req: Request) -> dict:
     from chalicelib.catalog import lifecycle
@@ -21,7 +22,7 @@ def create_listing(req: Request) -> dict:
 
 @router.route(
     "/partner/listings", "GET", summary="The caller's listings in every state, oldest first",
-    query=schemas.PARTNER_LIST_QUERY, response=schemas.PRIVATE_PAGE, errors=(404,),
+    query=schemas.PARTNER_LIST_QUERY, response=schemas.PRIVATE_PAGE, errors=(404,), key_scope="listings:read",
 )
 def list_my_listings(req: Request) -> dict:
     from chalicelib.catalog import lifecycle
@@ -34,7 +35,7 @@ def list_my_listings(req: Request) -> dict:
 
 @router.route(
     "/partner/listings/{listing_id}", "GET", summary="One of the caller's listings, with its pending revision",
-    response=schemas.PRIVATE_LISTING, errors=(404,),
+    response=schemas.PRIVATE_LISTING, errors=(404,), key_scope="listings:read",
 )
 def get_my_listing(req: Request) -> dict:
     from chalicelib.catalog import lifecycle
@@ -45,7 +46,7 @@ def get_my_listing(req: Request) -> dict:
 @router.route(
     "/partner/listings/{listing_id}", "PATCH",
     summary="Edit a draft or rejected listing, or propose a revision of a published one",
-    body=schemas.UPDATE_BODY, response=schemas.PRIVATE_LISTING, errors=(404, 409),
+    body=schemas.UPDATE_BODY, response=schemas.PRIVATE_LISTING, errors=(404, 409), key_scope="listings:write",
 )
 def update_my_listing(req: Request) -> dict:
     from chalicelib.catalog import lifecycle
@@ -62,7 +63,7 @@ def _partner_action(action: str, summary: str) -> None:
     handler.__name__ = f"{action}_my_listing"
     router.route(
         f"/partner/listings/{{listing_id}}/{action}", "POST", summary=summary, body=schemas.EMPTY,
-        response=schemas.PRIVATE_LISTING, errors=(404, 409),
+        response=schemas.PRIVATE_LISTING, errors=(404, 409), key_scope="listings:write",
     )(handler)
 
 
@@ -125,6 +126,17 @@ def suspend_listing(req: Request) -> dict:
 
     return decisions.decide(admin=req.user, listing_id=req.params["listing_id"], action="suspend",
                           reason=req.body["reason"])
+
+
+@router.route(
+    "/admin/listings/{listing_id}/relist", "POST",
+    summary="Relist a suspended listing (back in the catalog), with a reason; its partner must be approved",
+    auth=ADMIN, body=schemas.REASON_BODY, response=schemas.PRIVATE_LISTING, errors=(404, 409),
+)
+def relist_listing(req: Request) -> dict:
+    from chalicelib.catalog import decisions
+
+    return decisions.relist(admin=req.user, listing_id=req.params["listing_id"], reason=req.body["reason"])
 
 
 @router.route(

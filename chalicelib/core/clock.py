@@ -4,7 +4,11 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Callable
 
-_now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+_now: Callable[[], datetime] = _utc_now
 
 
 def now() -> datetime:
@@ -14,7 +18,7 @@ def now() -> datetime:
 def set_now(fn: Callable[[], datetime] | None) -> None:
     """Replace the clock (tests); None restores the real one."""
     global _now
-    _now = fn or (lambda: datetime.now(timezone.utc))
+    _now = fn or _utc_now
 
 
 def iso(moment: datetime) -> str:

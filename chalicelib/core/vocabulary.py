@@ -38,6 +38,11 @@ CATEGORY_IDS = tuple(c for c, _ in CATEGORIES)
 
 MAX_COMPONENTS = 10
 MIN_COMPONENTS = 2
+# Subscription prices (a listing's `price.interval`; absent: a one-time price) and their free trial.
+MONTH, YEAR = "month", "year"
+PRICE_INTERVALS = (MONTH, YEAR)
+MAX_TRIAL_DAYS = 30
+
 REVIEWED_FIELDS = ("name", "slug", "summary", "description", "category", "tags", "price", "components", "split")
 
 
@@ -64,3 +69,25 @@ REVIEW_SORTS = (NEWEST, HIGHEST, LOWEST)
 
 MIN_STARS, MAX_STARS = 1, 5
 TITLE_MAX, BODY_MAX, REPLY_MAX = 120, 5000, 5000
+
+
+# --- partner API keys --------------------------------------------------------------------------------
+# What a key may do (PRODUCT.md "Partner pathways"); a route names the one scope it needs (`key_scope`).
+SCOPE_LISTINGS_READ, SCOPE_LISTINGS_WRITE = "listings:read", "listings:write"
+SCOPE_SALES_READ, SCOPE_EVENTS_READ = "sales:read", "events:read"
+SCOPE_WEBHOOKS_MANAGE, SCOPE_LICENCES_READ = "webhooks:manage", "licences:read"
+API_KEY_SCOPES = (SCOPE_LISTINGS_READ, SCOPE_LISTINGS_WRITE, SCOPE_SALES_READ, SCOPE_EVENTS_READ,
+                  SCOPE_WEBHOOKS_MANAGE, SCOPE_LICENCES_READ)
+
+
+# --- partner events (PRODUCT.md "Partner pathways": the feed and webhooks carry these types) ---------
+PARTNER_EVENT_TYPES = (
+    "listing.approved", "listing.rejected", "listing.suspended", "sale.completed", "refund.completed",
+    "review.created", "review.updated", "payout.paid", "payout.failed", "subscription.started",
+    "subscription.canceled",
+)
+
+
+# --- subscriptions ---------------------------------------------------------------------------------
+INCOMPLETE, TRIALING, ACTIVE, PAST_DUE, SUB_CANCELED = "incomplete", "trialing", "active", "past_due", "canceled"
+SUBSCRIPTION_STATUSES = (INCOMPLETE, TRIALING, ACTIVE, PAST_DUE, SUB_CANCELED)

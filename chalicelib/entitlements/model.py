@@ -34,9 +34,24 @@ class Entitlement:
     order_id: str
     via_bundle: str | None
     granted_at: str
+    # Held through a subscription (`order_id` is then None): which one, and until when at the latest.
+    subscription_id: str | None = None
+    expires_at: str | None = None
 
     def to_dict(self) -> dict:
         return {
             "listing_id": self.listing_id, "type": self.listing_type, "name": self.name,
             "order_id": self.order_id, "via_bundle": self.via_bundle, "granted_at": self.granted_at,
+            "via": "subscription" if self.subscription_id else "order", "subscription_id": self.subscription_id,
+            "expires_at": self.expires_at,
         }
+
+
+@dataclass(frozen=True)
+class SubscriptionGrant:
+    """One listing a subscription entitles its subscriber to, for as long as the subscription holds."""
+
+    listing_id: str
+    listing_type: str  # "app" | "bundle"
+    name: str | None
+    via_bundle: str | None = None

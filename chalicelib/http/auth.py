@@ -4,6 +4,10 @@ The local stage accepts only HS256 tokens signed with its own secret (`make toke
 accepts only RS256 tokens whose key is found by `kid` in the issuer's JWKS (Cognito), fetched once and
 cached across warm invocations. Signature, `exp`, `iss` and `aud` are always checked. Roles come from
 `groups` or Cognito's `cognito:groups`; partner membership is not in the token but in storage.
+
+A bearer value that starts with `mpk_` is a partner API key, not a JWT: it is resolved by the `KeyPort`
+the composition root installs (`core.identity.use_keys`; the apikeys aggregate implements it), because the
+edge may not import an aggregate. Without a port, keys are refused with 401.
 """
 from __future__ import annotations
 
@@ -11,10 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import JWKS_TIMEOUT_SECONDS, Settings, get_settings
 from chalicelib.core.errors import Forbidden, Unauthorized, UpstreamUnavailable
-from chalicelib.core.identity import Principal
+from chalicelib.core.identity import Principal, key_port
 
 if TYPE_CHECKING:
     import jwt
+
+KEY_PREFIX = "mpk_"
+
 
 # PyJWT (and through it cryptography) costs ~70 ms to import: public routes never pay it.
 _jwks_clients: dict[str, "jwt.PyJWKClient"] = {}
@@ -68,6 +75,11 @@ def authenticate(authorization: str | None, settings: Settings | None = None) ->
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
+    if token.strip().startswith(KEY_PREFIX):
+        port = key_port()
+        if port is None:
+            raise Unauthorized("API keys are not accepted by this deployment.")
+        return port.resolve(token.strip())
     import jwt
 
     try:

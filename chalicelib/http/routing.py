@@ -5,7 +5,9 @@ refuses input no store can hold (a lone surrogate, nesting deeper than 64: 400),
 checks roles (401/403), parses JSON (400), validates body and query against their JSON Schemas (400
 `validation_error`), calls the handler with a `Request`, and maps domain errors to the contract's error
 shape, which carries the request's id. A 5xx logs its cause; the request's log lines name the kind of
-caller (`http/observe.py` writes the one line per request). The same declaration feeds `/openapi.json`,
+caller (`http/observe.py` writes the one line per request). A partner API key may call only a route
+declared with a `key_scope` it holds (403 otherwise, before any input is read); each use is logged
+with its `key_id` and handed to the key port to audit. The same declaration feeds `/openapi.json`,
 so the document cannot drift from the routes. Handlers stay thin: parse, call one service function,
 return a dict.
 """
@@ -18,8 +20,8 @@ from typing import Any, Callable
 from chalice import Blueprint, Response
 
 from chalicelib.config import get_settings
-from chalicelib.core.errors import DomainError, PayloadTooLarge, UpstreamUnavailable, ValidationFailed
-from chalicelib.core.identity import Principal
+from chalicelib.core.errors import DomainError, Forbidden, PayloadTooLarge, UpstreamUnavailable, ValidationFailed
+from chalicelib.core.identity import Principal, key_port
 from chalicelib.http.auth import authenticate, require_roles
 from chalicelib.http.validation import check_storable, coerce_query, validate
 from chalicelib.telemetry import logs
@@ -44,6 +46,7 @@ class RouteSpec:
     tag: str
     errors: tuple[int, ...]
     raw: bool = False
+    key_scope: str | None = None  # the API-key scope that may call this route; None: keys get 403
 
 
 @dataclass
@@ -92,11 +95,29 @@ def error_response(err: DomainError) -> Response:
     return json_response(err.status, error_body(err))
 
 
+def _json_number(text: str) -> int | float:
+    """A JSON number written with a fraction or exponent: `364.0` and `1e3` are the integers they equal.
+
+    JSON has one number type and JSON Schema's `integer` admits 364.0, so without this an amount sent as
+    364.0 would pass validation and reach money code as a float. Integral values become exact ints
+    (read through Decimal, so 12345678901234567.0 stays exact); the rest stay floats and fail `integer`.
+    """
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        exact = Decimal(text)
+        if exact.is_finite() and exact == exact.to_integral_value():
+            return int(exact)
+    except (InvalidOperation, ValueError, OverflowError):
+        pass
+    return float(text)
+
+
 def _parse_json(raw: bytes) -> Any:
     if not raw or not raw.strip():
         return {}
     try:
-        return json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8"), parse_float=_json_number)
     except RecursionError as exc:
         raise ValidationFailed("The request body is not valid: it is nested too deeply.", [
             {"field": "(body)", "message": "is nested deeper than 64 levels", "in": "body"}]) from exc
@@ -110,6 +131,8 @@ def principal_kind(spec: RouteSpec, principal: Principal | None) -> str:
     """What kind of caller this is, for the logs (never who: no subject, token or e-mail)."""
     if principal is None:
         return "anonymous"
+    if principal.is_key:
+        return "api_key"
     if isinstance(spec.auth, tuple):
         return next((role for role in spec.auth if role in principal.groups), "customer")
     if spec.path.startswith("/partner/"):
@@ -117,17 +140,24 @@ def principal_kind(spec: RouteSpec, principal: Principal | None) -> str:
     return "admin" if principal.is_admin else "finance" if principal.is_finance else "customer"
 
 
-def _identify(spec: RouteSpec, headers: dict[str, str]) -> Principal | None:
+def _identify(spec: RouteSpec, headers: dict[str, str], callers: list[Principal]) -> Principal | None:
     if spec.auth == PUBLIC:
         return None
     principal = authenticate(headers.get("authorization"))
+    callers.append(principal)
     logs.annotate(principal=principal_kind(spec, principal))
+    if principal.is_key:
+        logs.annotate(key_id=principal.key_id)
+        if spec.key_scope is None:
+            raise Forbidden("API keys cannot call this route: it needs a signed-in user's token.")
+        if spec.key_scope not in principal.scopes:
+            raise Forbidden(f"This API key lacks the '{spec.key_scope}' scope this route needs.")
     if isinstance(spec.auth, tuple):
         require_roles(principal, spec.auth)
     return principal
 
 
-def _build_request(spec: RouteSpec, current, params: dict[str, str]) -> Request:
+def _build_request(spec: RouteSpec, current, params: dict[str, str], callers: list[Principal]) -> Request:
     raw = current.raw_body or b""
     if len(raw) > get_settings().max_body_bytes:
         raise PayloadTooLarge(f"The request body is larger than {get_settings().max_body_bytes} bytes.")
@@ -136,7 +166,7 @@ def _build_request(spec: RouteSpec, current, params: dict[str, str]) -> Request:
     check_storable(params, where="path")
     query_raw = dict(current.query_params or {})
     check_storable(query_raw, where="query")
-    principal = _identify(spec, headers)
+    principal = _identify(spec, headers, callers)
     query: dict[str, Any] = {}
     if spec.query is not None:
         query = coerce_query(spec.query, query_raw)
@@ -173,8 +203,17 @@ def _to_response(spec: RouteSpec, result: Any) -> Response:
 
 def dispatch(spec: RouteSpec, handler: Callable[[Request], Any], current, params: dict[str, str]) -> Response:
     """Run one request through the shared pipeline; never lets an exception become Chalice's 500."""
+    callers: list[Principal] = []
+    response = _answer(spec, handler, current, params, callers)
+    if callers and callers[0].is_key:
+        _record_key_use(spec, callers[0], response.status_code)
+    return response
+
+
+def _answer(spec: RouteSpec, handler: Callable[[Request], Any], current, params: dict[str, str],
+            callers: list[Principal]) -> Response:
     try:
-        return _to_response(spec, handler(_build_request(spec, current, params)))
+        return _to_response(spec, handler(_build_request(spec, current, params, callers)))
     except DomainError as err:
         if err.status >= 500:
             cause = err.__cause__ or err.__context__
@@ -191,6 +230,17 @@ def dispatch(spec: RouteSpec, handler: Callable[[Request], Any], current, params
             return error_response(UpstreamUnavailable("A backing service failed; nothing was changed."))
         log.exception("unhandled error on %s %s", spec.method, spec.path)
         return json_response(500, internal_error_body())
+
+
+def _record_key_use(spec: RouteSpec, principal: Principal, status: int) -> None:
+    """Hand one key use to the key port's audit; an audit failure never changes the answer given."""
+    port = key_port()
+    if port is None:
+        return
+    try:
+        port.record_use(principal, method=spec.method, path=spec.path, status=status)
+    except Exception as exc:  # noqa: BLE001 - the request's outcome is already decided
+        log.warning("could not audit the use of key %s: %r", principal.key_id, exc)
 
 
 def internal_error_body() -> dict:
@@ -219,12 +269,13 @@ class Router:
         response: dict | None = None,
         errors: tuple[int, ...] = (),
         raw: bool = False,
+        key_scope: str | None = None,
     ) -> Callable:
         def register(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
             spec = RouteSpec(
                 path=path, method=method.upper(), handler_name=handler.__name__, summary=summary, auth=auth,
                 body=body, query=query, status=status, response=response, tag=self.tag, errors=errors,
-                raw=raw,
+                raw=raw, key_scope=key_scope,
             )
             ROUTES.append(spec)
             blueprint = self.blueprint

@@ -12,6 +12,8 @@ DynamoDB allows 100 per transaction.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from chalicelib.core import clock
 from chalicelib.core.errors import InvalidState
 from chalicelib.db import keys
@@ -24,13 +26,15 @@ def _day(at: str) -> str:
     return at[:10]
 
 
-def record_sale(tx, order) -> JournalEntry | None:
+def record_sale(tx, order, *, refs: dict | None = None) -> JournalEntry | None:
     """Journal a paid order: cash in, commission, each partner's net (held for HOLD_DAYS)."""
     if order.total == 0:
         return None  # a free order moves no money
     at = clock.now_iso()
     state = rules.sale_state(order)
     entry, effects = rules.sale_entry(order, state)
+    if refs:
+        entry = replace(entry, refs={**entry.refs, **refs})
     tx.save(OrderLedgerItem(
         keys.ledger_order_pk(order.order_id), keys.LEDGER_ORDER_SK, order_id=order.order_id,
         currency=order.currency, lines=[line.to_dict() for line in state], revision=0,
@@ -45,7 +49,7 @@ def record_sale(tx, order) -> JournalEntry | None:
     return entry
 
 
-def record_refund(tx, order, refund) -> JournalEntry:
+def record_refund(tx, order, refund, *, refs: dict | None = None) -> JournalEntry:
     """Journal a refund: cash out, commission and partner net reversed part by part."""
     try:
         state_item = OrderLedgerItem.get(
@@ -55,6 +59,8 @@ def record_refund(tx, order, refund) -> JournalEntry:
         raise InvalidState("This order's sale is not in the ledger, so nothing can be refunded.") from None
     state = rules.state_from_dicts(state_item.lines)
     entry, effects, new_state = rules.refund_entry(order.order_id, order.currency, state, refund)
+    if refs:
+        entry = replace(entry, refs={**entry.refs, **refs})
     at = clock.now_iso()
     tx.update(
         state_item,
@@ -69,6 +75,19 @@ def record_refund(tx, order, refund) -> JournalEntry:
                        currency=order.currency, status="succeeded", txn_id=entry.txn_id, at=at,
                        entity_id=refund.refund_id)
     return entry
+
+
+def record_invoice_sale(tx, sale) -> JournalEntry | None:
+    """Journal a paid subscription invoice as a sale: `sale` reads like an order whose id is the invoice id
+    (txn `sale-<in_…>`, its per-part state keyed by the invoice), so each invoice is journaled once."""
+    return record_sale(tx, sale, refs={"source_type": "invoice", "invoice_id": sale.invoice_id,
+                                       "subscription_id": sale.subscription_id})
+
+
+def record_invoice_refund(tx, sale, refund) -> JournalEntry:
+    """Journal a refund of a subscription invoice, reversed against that invoice's recorded sale."""
+    return record_refund(tx, sale, refund, refs={"source_type": "invoice", "invoice_id": sale.invoice_id,
+                                                 "subscription_id": sale.subscription_id})
 
 
 def record_dispute(tx, order, *, dispute_id: str, amount: int, opened: bool, won: bool | None = None

@@ -11,7 +11,7 @@ FINANCE = ("finance",)
 
 @router.route(
     "/partner/balance", "GET", summary="The caller's partner balance per currency: pending, available, paid out",
-    response=schemas.BALANCE_RESPONSE, errors=(404,),
+    response=schemas.BALANCE_RESPONSE, errors=(404,), key_scope="sales:read",
 )
 def get_partner_balance(req: Request) -> dict:
     from chalicelib.ledger import balances
@@ -25,7 +25,7 @@ def get_partner_balance(req: Request) -> dict:
     "/partner/statement", "GET",
     summary="The caller's statement for a period (dates, UTC, inclusive): sales, refunds, fees, payouts and "
             "running balance; `format=csv` for a spreadsheet",
-    query=schemas.STATEMENT_QUERY, response=schemas.STATEMENT_RESPONSE, errors=(404,),
+    query=schemas.STATEMENT_QUERY, response=schemas.STATEMENT_RESPONSE, errors=(404,), key_scope="sales:read",
 )
 def get_partner_statement(req: Request):
     from chalicelib.ledger import statements

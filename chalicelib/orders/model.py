@@ -194,6 +194,9 @@ def validate_items(listing_ids: list[str], live: Mapping[str, Any]) -> tuple[str
         if listing is None or listing.status != PUBLISHED:
             problems.append({"field": f"items.{index}.listing_id", "in": "body",
                              "message": f"{listing_id} is not a published listing"})
+        elif getattr(listing, "interval", None):  # sold by subscription only (POST /subscriptions)
+            problems.append({"field": f"items.{index}.listing_id", "in": "body",
+                             "message": f"{listing_id} is sold by subscription: use POST /subscriptions"})
         else:
             listings.append(listing)
     if problems:
@@ -238,11 +241,12 @@ def fits_one_transaction(lines: tuple[OrderLine, ...]) -> None:
     """Paying (or refunding) an order is one transaction of at most 100 rows: refuse orders that cannot fit.
 
     Rows: the order, the event marker or idempotency record, the audit record, the refund and its guard,
-    one entitlement per granted listing, and the ledger's 6 + 3 per partner.
+    one entitlement per granted listing, the ledger's 6 + 3 per partner, and each partner's event and
+    event counter (partner_feed.outbox): 5 per partner.
     """
     grants = sum(len(line.grants) for line in lines)
     partners = len({p.partner_id for line in lines for p in line.parts})
-    if grants + 3 * partners + 12 > TRANSACTION_LIMIT:
+    if grants + 5 * partners + 12 > TRANSACTION_LIMIT:
         raise ValidationFailed("This order is too large to be paid in one step; split it into smaller orders.", [
             {"field": "items", "in": "body", "message": f"grants {grants} listings from {partners} partners"}])
 

@@ -15,9 +15,10 @@ def record_sale(tx, order: Order) -> None:
     _recorder.record_sale(tx, order)
 
 
-def record_refund(tx, order: Order, refund: Refund) -> None:
-    """`order` is the order as it was before the refund (the ledger reads its own state)."""
-    _recorder.record_refund(tx, order, refund)
+def record_refund(tx, order: Order, refund: Refund):
+    """`order` is the order as it was before the refund (the ledger reads its own state); returns the
+    journal entry (its lines say what each partner part gave back: the partners' refund events)."""
+    return _recorder.record_refund(tx, order, refund)
 
 
 def record_dispute(tx, order: Order, *, dispute_id: str, amount: int, opened: bool, won: bool | None = None) -> None:

@@ -21,8 +21,9 @@ from chalicelib.audit.repository import audit_item
 from chalicelib.core import clock
 from chalicelib.core.errors import Conflict
 from chalicelib.db.transact import ConditionsFailed, transaction
-from chalicelib.orders import model, money_seam, repository
+from chalicelib.orders import model, money_seam, partner_events, repository
 from chalicelib.orders.model import Order, Refund
+from chalicelib.partner_feed import outbox
 from chalicelib.payments import gateway as pay
 from chalicelib.payments.gateway import DisputeView, PaymentIntentView, RefundView
 from chalicelib.telemetry import metrics
@@ -100,7 +101,7 @@ def sync_payment(order: Order, intent: PaymentIntentView, *, hook: TxHook = _no_
     if changed is None:
         _hook_only(hook)
         return order, outcome
-    with transaction() as tx:
+    def write(tx) -> None:
         hook(tx)
         repository.put_changed(tx, changed, read_version=order.version)
         tx.save(audit_item(actor=actor, action=action, entity_type="order", entity_id=order.order_id, at=at,
@@ -109,6 +110,9 @@ def sync_payment(order: Order, intent: PaymentIntentView, *, hook: TxHook = _no_
         if changed.status == model.PAID:
             repository.grant_entitlements(tx, changed, at=at)
             money_seam.record_sale(tx, changed)
+            partner_events.record_sale(tx, changed)
+
+    outbox.commit(write)
     metrics.count(metrics.ORDERS_PAID if changed.status == model.PAID else metrics.ORDERS_FAILED)
     return changed, outcome
 
@@ -143,7 +147,7 @@ def record_stripe_refund(order: Order, stripe_refund: RefundView, *, actor: str,
     skip: set[str] = set()
     for _attempt in range(MAX_RETRIES):
         try:
-            with transaction() as tx:
+            def write(tx) -> None:
                 hook(tx)
                 repository.put_changed(tx, after, read_version=order.version)
                 repository.put_refund(tx, refund)
@@ -154,9 +158,12 @@ def record_stripe_refund(order: Order, stripe_refund: RefundView, *, actor: str,
                     data={"refund_id": refund.refund_id, "amount": amount, "lines": alloc,
                           "stripe_refund_id": stripe_refund.refund_id, "revoked": revoked,
                           "status": after.status}))
-                money_seam.record_refund(tx, order, refund)
+                entry = money_seam.record_refund(tx, order, refund)
+                partner_events.record_refund(tx, order, refund, entry)
                 if respond is not None:
                     respond(tx, after, refund)
+
+            outbox.commit(write)
             metrics.count(metrics.REFUNDS_ISSUED)  # staff refunds and dashboard refunds alike, once each
             return after, refund
         except ConditionsFailed as exc:

@@ -18,10 +18,11 @@ from chalicelib.core.errors import AlreadyOwned
 from chalicelib.core.identity import Principal
 from chalicelib.db import idempotency
 from chalicelib.db.idempotency import Answer, IdempotencyKey
-from chalicelib.db.transact import ConditionsFailed, transaction
-from chalicelib.orders import model, money_seam, repository
+from chalicelib.db.transact import ConditionsFailed
+from chalicelib.orders import model, money_seam, partner_events, repository
 from chalicelib.orders.model import Order
 from chalicelib.orders.views import order_dict
+from chalicelib.partner_feed import outbox
 from chalicelib.payments import gateway as pay
 from chalicelib.payments.gateway import PaymentGateway
 from chalicelib.telemetry import metrics
@@ -78,7 +79,7 @@ def _save_placed(order: Order, *, key: IdempotencyKey, user: Principal, listing_
     """The one write: order, idempotency record and audit (and, if free, its entitlements and sale)."""
     response = order_dict(order)
     try:
-        with transaction() as tx:
+        def write(tx) -> None:
             repository.put_new(tx, order)
             tx.save(key.record(201, response), condition=idempotency.IdempotencyItem.pk.does_not_exist())
             tx.save(audit_item(actor=user.sub, actor_roles=user.groups, action="order.placed", entity_type="order",
@@ -88,6 +89,9 @@ def _save_placed(order: Order, *, key: IdempotencyKey, user: Principal, listing_
             if order.status == model.PAID:
                 repository.grant_entitlements(tx, order, at=at)
                 money_seam.record_sale(tx, order)
+                partner_events.record_sale(tx, order)
+
+        outbox.commit(write)
     except ConditionsFailed:
         # The same key raced us: answer as the winner did (or 409 if it carried another body).
         replayed = idempotency.replay_stored(key)

@@ -11,7 +11,12 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "approve": (frozenset({PENDING}), APPROVED),
     "reject": (frozenset({PENDING}), REJECTED),
     "suspend": (frozenset({APPROVED}), SUSPENDED),
+    # undoes a suspension; the partner's listings stay suspended until an admin relists each one
+    "reinstate": (frozenset({SUSPENDED}), APPROVED),
 }
+
+# The past tense of each action, for audit actions (`partner.suspended`) and messages.
+PAST = {"approve": "approved", "reject": "rejected", "suspend": "suspended", "reinstate": "reinstated"}
 
 # A partner may edit its profile while its application is open or it is trading.
 EDITABLE_STATES = frozenset({PENDING, APPROVED})

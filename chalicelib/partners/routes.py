@@ -107,6 +107,19 @@ def suspend_partner(req: Request) -> dict:
 
 
 @router.route(
+    "/admin/partners/{partner_id}/reinstate", "POST",
+    summary="Reinstate a suspended partner, with a reason (its listings stay suspended until each is relisted)",
+    auth=ADMIN, body=schemas.REASON_BODY, response=schemas.PARTNER, errors=(404, 409),
+)
+def reinstate_partner(req: Request) -> dict:
+    from chalicelib.partners import service
+
+    return _dict(service.decide(
+        admin=req.user, partner_id=req.params["partner_id"], action="reinstate", reason=req.body["reason"],
+    ))
+
+
+@router.route(
     "/admin/partners/{partner_id}/commission", "PUT",
     summary="Schedule a commission rate (basis points) from a date on; history is kept",
     auth=("admin", "finance"), body=schemas.COMMISSION_BODY, response=schemas.PARTNER, errors=(404,),

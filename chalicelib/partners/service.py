@@ -59,8 +59,9 @@ def update_mine(*, user: Principal, changes: dict) -> Partner:
             actor=user.sub, actor_roles=user.groups, action="partner.updated", entity_type="partner",
             entity_id=partner.partner_id, data={"changes": changes},
         ))
-    if changes.get("display_name", partner.display_name) != partner.display_name:
-        # the catalog's copies of the name follow (the catalog subscribes; it owns how)
+    if "display_name" in changes:
+        # The catalog's copies of the name follow (the catalog subscribes and queues the rewrite). Announced
+        # even when the name is unchanged, so repeating a PATCH whose announcement failed (503) redoes it.
         events.partner_renamed(partner_id=partner.partner_id, display_name=changes["display_name"], at=now)
     return replace(partner, **changes, updated_at=now)
 
@@ -79,7 +80,11 @@ def list_partners(*, status: str | None, limit: int, cursor: str | None) -> Page
 
 
 def decide(*, admin: Principal, partner_id: str, action: str, reason: str | None = None) -> Partner:
-    """Apply an admin decision (approve, reject, suspend) to a partner, with its audit record."""
+    """Apply an admin decision (approve, reject, suspend, reinstate) to a partner, with its audit record.
+
+    Reinstating only returns the partner to `approved`: its listings were suspended one by one and come
+    back one by one (`POST /admin/listings/{id}/relist`), each after an admin has looked at it again.
+    """
     partner = require_partner(partner_id)
     target = model.next_status(action, partner.status)
     if target is None:
@@ -89,7 +94,7 @@ def decide(*, admin: Principal, partner_id: str, action: str, reason: str | None
             # suspension re-announces it (the reaction only touches listings still published), then
             # answers as before.
             events.partner_suspended(partner_id=partner_id, actor=admin)
-        raise InvalidState(f"A {partner.status} partner cannot be {action}d.")
+        raise InvalidState(f"A {partner.status} partner cannot be {model.PAST[action]}.")
     now = clock.now_iso()
     previous = partner.status
     with transaction(
@@ -98,7 +103,7 @@ def decide(*, admin: Principal, partner_id: str, action: str, reason: str | None
         repository.set_status(tx, partner_id, status=target, was=previous, reason=reason,
                               created_at=partner.created_at, owner_sub=partner.owner_sub, at=now)
         tx.save(audit_item(
-            actor=admin.sub, actor_roles=admin.groups, action=f"partner.{action}d", entity_type="partner",
+            actor=admin.sub, actor_roles=admin.groups, action=f"partner.{model.PAST[action]}", entity_type="partner",
             entity_id=partner_id, reason=reason, data={"from": previous, "to": target},
         ))
     if target == model.SUSPENDED:

@@ -73,6 +73,54 @@ class DisputeView:
     payment_intent_id: str | None
 
 
+# Stripe subscription statuses that hold access (the marketplace maps the rest, see subscriptions/model.py).
+SUB_INCOMPLETE, SUB_INCOMPLETE_EXPIRED, SUB_TRIALING, SUB_ACTIVE = "incomplete", "incomplete_expired", "trialing", "active"
+SUB_PAST_DUE, SUB_UNPAID, SUB_CANCELED, SUB_PAUSED = "past_due", "unpaid", "canceled", "paused"
+INVOICE_PAID = "paid"
+
+
+@dataclass(frozen=True)
+class PriceRef:
+    """The Stripe Product and (recurring) Price of one listing version."""
+
+    product_id: str
+    price_id: str
+
+
+@dataclass(frozen=True)
+class InvoiceView:
+    """A Stripe invoice in the marketplace's words: times are epoch seconds, amounts minor units."""
+
+    invoice_id: str
+    stripe_subscription_id: str | None
+    status: str  # draft | open | paid | void | uncollectible
+    total: int
+    amount_paid: int
+    currency: str
+    payment_intent_id: str | None
+    charge_id: str | None
+    created: int
+    paid_at: int | None = None
+    period_start: int | None = None
+    period_end: int | None = None
+    # What the customer's browser confirms with Stripe.js while the invoice waits for its first payment.
+    client_secret: str | None = None
+    billing_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    stripe_subscription_id: str
+    status: str
+    customer_id: str
+    current_period_end: int
+    cancel_at_period_end: bool
+    metadata: dict[str, str] = field(default_factory=dict)
+    trial_end: int | None = None
+    latest_invoice_id: str | None = None
+    latest_invoice: InvoiceView | None = None
+
+
 class PaymentGateway(Protocol):
     """The provider calls the marketplace makes. Raises PaymentFailed (402) or UpstreamUnavailable (503)."""
 
@@ -91,6 +139,22 @@ class PaymentGateway(Protocol):
     def retrieve_charge(self, charge_id: str) -> ChargeView: ...
 
     def retrieve_dispute(self, dispute_id: str) -> DisputeView: ...
+
+    # --- subscriptions (Stripe Billing) ------------------------------------------------------------
+    def create_customer(self, *, user_ref: str, idempotency_key: str) -> str: ...
+
+    def create_price(self, *, listing_id: str, version: int, name: str, amount: int, currency: str, interval: str,
+                     idempotency_key: str) -> PriceRef: ...
+
+    def create_subscription(self, *, customer_id: str, price_id: str, trial_days: int, metadata: dict[str, str],
+                            idempotency_key: str) -> SubscriptionView: ...
+
+    def retrieve_subscription(self, stripe_subscription_id: str) -> SubscriptionView: ...
+
+    def cancel_subscription(self, stripe_subscription_id: str, *, at_period_end: bool,
+                            idempotency_key: str) -> SubscriptionView: ...
+
+    def retrieve_invoice(self, invoice_id: str) -> InvoiceView: ...
 
 
 _lock = threading.Lock()

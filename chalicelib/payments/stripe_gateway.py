@@ -18,12 +18,19 @@ checks over-refunds, so callers check amounts themselves before calling.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, TypeVar
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from chalicelib.config import CallBudget
 from chalicelib.core import deadlines
 from chalicelib.core.errors import NotFound, PaymentFailed, UpstreamUnavailable
-from chalicelib.payments.gateway import ChargeView, DisputeView, PaymentIntentView, RefundView
+from chalicelib.payments.billing_shapes import invoice_view, subscription_view
+from chalicelib.payments.gateway import (
+    ChargeView, DisputeView, InvoiceView, PaymentIntentView, PriceRef, RefundView, SubscriptionView,
+)
+
+if TYPE_CHECKING:  # the SDK's parameter types, for mypy only (the SDK itself is imported lazily)
+    from stripe.params import PaymentIntentCreateParams, SubscriptionCreateParams
 
 log = logging.getLogger("marketplace.stripe")
 
@@ -39,11 +46,11 @@ def _id(value: Any) -> str | None:
     return str(value["id"])
 
 
-def _as_dict(obj: Any) -> dict:
+def _as_dict(obj: Any) -> dict[str, Any]:
     if obj is None:
         return {}
     if hasattr(obj, "to_dict"):
-        return obj.to_dict()
+        return dict(obj.to_dict())
     return dict(obj)
 
 
@@ -102,6 +109,7 @@ class StripeGateway:
             "http_client": stripe.new_default_http_client(
                 timeout=(budget.connect_seconds, budget.read_seconds) if timeout is None else timeout),
         }
+        self._api_base = api_base
         if api_base:
             options["base_addresses"] = {"api": api_base}
         self._client = stripe.StripeClient(secret_key, **options)
@@ -145,14 +153,18 @@ class StripeGateway:
     def create_payment_intent(
         self, *, order_id: str, amount: int, currency: str, customer_ref: str, idempotency_key: str
     ) -> PaymentIntentView:
+        params: PaymentIntentCreateParams = {
+            "amount": amount,
+            "currency": currency,
+            "metadata": {"order_id": order_id, "customer": customer_ref},
+        }
+        if self._legacy_billing:
+            # localstripe speaks the API before 2026-10-28, where the parameter had its old name.
+            params["payment_method_types"] = ["card"]  # type: ignore[typeddict-unknown-key]
+        else:
+            params["allowed_payment_method_types"] = ["card"]  # the SDK's pinned API version's name
         created = self._call("payment_intent.create", lambda: self._client.v1.payment_intents.create(
-            params={
-                "amount": amount,
-                "currency": currency,
-                "payment_method_types": ["card"],
-                "metadata": {"order_id": order_id, "customer": customer_ref},
-            },
-            options={"idempotency_key": idempotency_key},
+            params=params, options={"idempotency_key": idempotency_key},
         ))
         return _payment_intent(created)
 
@@ -182,3 +194,88 @@ class StripeGateway:
 
     def retrieve_dispute(self, dispute_id: str) -> DisputeView:
         return _dispute(self._call("dispute.retrieve", lambda: self._client.v1.disputes.retrieve(dispute_id)))
+
+    # --- subscriptions (Stripe Billing) -------------------------------------------------------------
+    # localstripe (a base address is set only for it) has Plans rather than Prices, charges a saved card at
+    # once instead of `default_incomplete`, and has no trialing status: see `billing_shapes`.
+    @property
+    def _legacy_billing(self) -> bool:
+        return self._api_base != ""
+
+    def create_customer(self, *, user_ref: str, idempotency_key: str) -> str:
+        created = self._call("customer.create", lambda: self._client.v1.customers.create(
+            params={"metadata": {"marketplace_user": user_ref}}, options={"idempotency_key": idempotency_key},
+        ))
+        return str(created["id"])
+
+    def create_price(self, *, listing_id: str, version: int, name: str, amount: int, currency: str, interval: str,
+                     idempotency_key: str) -> PriceRef:
+        metadata = {"listing_id": listing_id, "version": str(version)}
+        product = self._call("product.create", lambda: self._client.v1.products.create(
+            params={"name": name[:250], "metadata": metadata},
+            options={"idempotency_key": f"{idempotency_key}-product"},
+        ))
+        product_id = str(product["id"])
+        if self._legacy_billing:
+            plan = self._call("plan.create", lambda: self._client.v1.plans.create(
+                params={"product": product_id, "amount": amount, "currency": currency, "interval": interval,
+                        "metadata": metadata},
+                options={"idempotency_key": f"{idempotency_key}-plan"},
+            ))
+            return PriceRef(product_id=product_id, price_id=str(plan["id"]))
+        price = self._call("price.create", lambda: self._client.v1.prices.create(
+            params={"product": product_id, "unit_amount": amount, "currency": currency,
+                    "recurring": {"interval": interval}, "metadata": metadata},
+            options={"idempotency_key": f"{idempotency_key}-price"},
+        ))
+        return PriceRef(product_id=product_id, price_id=str(price["id"]))
+
+    def create_subscription(self, *, customer_id: str, price_id: str, trial_days: int, metadata: dict[str, str],
+                            idempotency_key: str) -> SubscriptionView:
+        params: SubscriptionCreateParams
+        if self._legacy_billing:
+            params = {"customer": customer_id, "metadata": metadata, "items": [{"plan": price_id}]}
+        else:
+            # The first invoice waits for the customer to confirm its PaymentIntent with Stripe.js.
+            params = {"customer": customer_id, "metadata": metadata, "items": [{"price": price_id}],
+                      "payment_behavior": "default_incomplete",
+                      "payment_settings": {"save_default_payment_method": "on_subscription"},
+                      "expand": ["latest_invoice.confirmation_secret", "latest_invoice.payments"]}
+        if trial_days:
+            params["trial_period_days"] = trial_days
+        try:
+            created = self._call("subscription.create", lambda: self._client.v1.subscriptions.create(
+                params=params, options={"idempotency_key": idempotency_key}))
+        except NotFound as exc:
+            # localstripe charges the customer's saved card at once and answers 404 when there is none.
+            raise PaymentFailed("The customer has no saved payment method to pay the first invoice with.",
+                                [{"field": "payment", "message": "no_payment_method"}]) from exc
+        view = subscription_view(_as_dict(created))
+        if view.latest_invoice is None and view.latest_invoice_id:  # not expanded (localstripe)
+            view = replace(view, latest_invoice=self.retrieve_invoice(view.latest_invoice_id))
+        invoice = view.latest_invoice
+        if invoice is not None and invoice.client_secret is None and invoice.payment_intent_id \
+                and invoice.status == "open":
+            intent = self.retrieve_payment_intent(invoice.payment_intent_id)
+            view = replace(view, latest_invoice=replace(invoice, client_secret=intent.client_secret))
+        return view
+
+    def retrieve_subscription(self, stripe_subscription_id: str) -> SubscriptionView:
+        return subscription_view(_as_dict(self._call("subscription.retrieve", lambda: (
+            self._client.v1.subscriptions.retrieve(stripe_subscription_id)))))
+
+    def cancel_subscription(self, stripe_subscription_id: str, *, at_period_end: bool,
+                            idempotency_key: str) -> SubscriptionView:
+        if at_period_end:
+            done = self._call("subscription.update", lambda: self._client.v1.subscriptions.update(
+                stripe_subscription_id, params={"cancel_at_period_end": True},
+                options={"idempotency_key": idempotency_key}))
+        else:
+            done = self._call("subscription.cancel", lambda: self._client.v1.subscriptions.cancel(
+                stripe_subscription_id, options={"idempotency_key": idempotency_key}))
+        return subscription_view(_as_dict(done))
+
+    def retrieve_invoice(self, invoice_id: str) -> InvoiceView:
+        expand = [] if self._legacy_billing else ["payments"]
+        return invoice_view(_as_dict(self._call("invoice.retrieve", lambda: self._client.v1.invoices.retrieve(
+            invoice_id, params={"expand": expand} if expand else {}))))

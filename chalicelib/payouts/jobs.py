@@ -1,34 +1,33 @@
-"""The daily payout run, as the scheduled Lambda calls it (registered in app.py), under a budget of its own.
+"""The daily payout run, as the scheduled Lambda calls it (registered in app.py): it queues the run, nothing more.
 
-No client waits for this run, so its calls to DynamoDB and Stripe may wait and retry longer than an API
-request's (`config.JOB_DEADLINES`). Its Lambda has a timeout (300 s), so the run reads the time left from
-the Lambda context and starts no payout once less than `config.JOB_STOP_MARGIN_SECONDS` remain: being cut
-off mid-payout would still be safe (the next run resumes a pending payout by its id), but stopping leaves
-the run row finished and each payout settled.
+The schedule starts the same run as `POST /finance/payout-runs` (every currency), and the jobs it queues
+do the paying (`planning.py`, `batches.py`), so the scheduled Lambda finishes in a second or two whatever
+the number of partners. The day's guard row makes a retried invocation start nothing twice; a run still
+open from earlier (manual or yesterday's) means today's schedule starts none: that run pays everyone.
 """
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from chalicelib.config import JOB_DEADLINES, JOB_STOP_MARGIN_SECONDS
+from chalicelib.config import JOB_DEADLINES
 from chalicelib.core import deadlines
-from chalicelib.core.deadlines import TimeLeft
-from chalicelib.payouts import service
-from chalicelib.payouts.gateway import connect_gateway
+from chalicelib.core.errors import Conflict
+from chalicelib.payouts import runs
 
 log = logging.getLogger("marketplace")
 
 
 def daily_payout_run(event: Any = None) -> dict:
-    """Start today's run unless one already started (a retried invocation pays nobody twice)."""
-    # Chalice hands the schedule a CloudWatchEvent that carries the Lambda context.
-    time_left = TimeLeft.of_lambda(getattr(event, "context", None), margin_seconds=JOB_STOP_MARGIN_SECONDS)
+    """Queue today's run unless one already started today or one is still open."""
     with deadlines.use(JOB_DEADLINES):
-        run = service.run_payouts(actor="schedule", currency=None, gateway=connect_gateway(), trigger="schedule",
-                                  time_left=time_left)
+        try:
+            run = runs.start_run(actor="schedule", currency=None, trigger="schedule")
+        except Conflict as busy:
+            log.warning("payout run: not started today, a run is still open: %s", busy.details)
+            return {"run_id": None, "reason": "open_run", "open": busy.details}
     if run is None:
         log.info("payout run: today's scheduled run already exists")
-        return {"run_id": None}
-    log.info("payout run %s: %s", run.run_id, run.summary)
-    return {"run_id": run.run_id, "summary": dict(run.summary or {})}
+        return {"run_id": None, "reason": "already_started_today"}
+    log.info("payout run %s queued", run.run_id)
+    return {"run_id": run.run_id, "status": run.status}

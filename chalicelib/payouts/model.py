@@ -1,13 +1,13 @@
-"""Pure payout rules: who is paid in a run, and why the others are skipped."""
+"""Pure payout rules: who is paid in a run, why the others are skipped, and the ids that make it happen once."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 PENDING, PAID, FAILED = "pending", "paid", "failed"
-RUNNING, COMPLETED = "running", "completed"
-# A run cut short by a failure it cannot go on from (DynamoDB unavailable, an unexpected error): its payouts
-# stay pending and the next run finishes them, so the money is safe; the run row says it did not finish.
-# (A transfer whose outcome Stripe left unknown does not interrupt the run: that payout stays pending.)
+QUEUED, RUNNING, COMPLETED, COMPLETED_WITH_FAILURES = "queued", "running", "completed", "completed_with_failures"
+OPEN_STATUSES = (QUEUED, RUNNING)
+# Runs of the synchronous era (before runs were jobs) could end `interrupted`; such rows may still be read.
 INTERRUPTED = "interrupted"
 
 # Skip reasons, as listed in a run's result.
@@ -45,3 +45,27 @@ def skip_reason(c: Candidate, *, min_payout: int) -> str | None:
     if c.available < max(min_payout, 1):
         return BELOW_MINIMUM
     return None
+
+
+def payout_id_for(run_id: str, partner_id: str, currency: str) -> str:
+    """The one payout a run may make to a partner in a currency: the same id however often a job runs.
+
+    It is also the Stripe idempotency key and `transfer_group`, so a redelivered job that opens, sends or
+    settles "again" meets its own earlier work instead of paying twice.
+    """
+    digest = hashlib.sha256(f"{run_id}|{partner_id}|{currency}".encode()).hexdigest()[:20]
+    return f"po_{run_id.split('_', 1)[-1]}{digest}"
+
+
+def final_status(*, failed: int, pending: int) -> str:
+    return COMPLETED_WITH_FAILURES if failed or pending else COMPLETED
+
+
+def unknown_outcome_delay(attempt: int) -> int:
+    """Seconds before a batch asks Stripe again about transfers whose outcome it does not know."""
+    return min(30 * 2 ** attempt, 900)
+
+
+# After this many rounds (~1 h 45 min of backoff) a batch stops waiting: the payout stays pending, the
+# run counts it as `pending` and completes; the next run that meets the partner settles it first.
+MAX_UNKNOWN_ATTEMPTS = 12

@@ -1,8 +1,7 @@
 """Payout routes: a partner's payout account and payouts, finance's payout runs, the local Connect sandbox."""
 from __future__ import annotations
 
-from chalicelib.config import API_PAYOUT_RUN_SECONDS, get_settings
-from chalicelib.core.deadlines import TimeLeft
+from chalicelib.config import get_settings
 from chalicelib.core.errors import NotFound
 from chalicelib.http.routing import PUBLIC, Reply, Request, Router
 from chalicelib.schemas import payouts as schemas
@@ -52,42 +51,52 @@ def complete_sandbox_onboarding(req: Request) -> dict:
             "payouts_enabled": True}
 
 
-def _run_result(run) -> dict:
-    from chalicelib.payouts import repository
-
-    return {**run.to_dict(),
-            "payouts": [p.to_dict() for p in repository.run_payouts(run.run_id)],
-            "skipped": [s.to_dict() for s in repository.run_skips(run.run_id)]}
-
-
 @router.route(
     "/finance/payout-runs", "POST",
-    summary="Run payouts now: one transfer per eligible partner and currency (available >= MIN_PAYOUT); "
-            "skipped partners are listed with the reason",
-    auth=FINANCE, body=schemas.RUN_BODY, status=201, response=schemas.RUN,
+    summary="Start a payout run (202 at once; queued jobs pay each eligible partner its available balance, "
+            "once). Without `currency` the run pays every currency and collides with any open run; a second "
+            "run for a currency while one is open is 409 `conflict`",
+    auth=FINANCE, body=schemas.RUN_BODY, status=202, response=schemas.RUN_SUMMARY, errors=(409, 503),
 )
 def create_payout_run(req: Request) -> dict:
-    from chalicelib.payouts import service
-    from chalicelib.payouts.gateway import connect_gateway
+    from chalicelib.payouts import runs
 
-    run = service.run_payouts(actor=req.user.sub, roles=req.user.groups, currency=req.body.get("currency"),
-                              gateway=connect_gateway(), time_left=TimeLeft.for_seconds(API_PAYOUT_RUN_SECONDS))
-    return _run_result(run)
+    run = runs.start_run(actor=req.user.sub, roles=req.user.groups, currency=req.body.get("currency"))
+    return run.to_dict()
 
 
 @router.route(
-    "/finance/payout-runs/{run_id}", "GET", summary="A payout run with its payouts and skipped partners",
-    auth=FINANCE, response=schemas.RUN, errors=(404,),
+    "/finance/payout-runs", "GET", summary="Payout runs, newest first, with their progress",
+    auth=FINANCE, query=schemas.RUNS_QUERY, response=schemas.RUN_PAGE,
+)
+def list_payout_runs(req: Request) -> dict:
+    from chalicelib.payouts import repository
+
+    page = repository.runs_page(limit=req.query.get("limit", 20), cursor=req.query.get("cursor"))
+    return {"items": [run.to_dict() for run in page.items], "next_cursor": page.next_cursor}
+
+
+@router.route(
+    "/finance/payout-runs/{run_id}", "GET",
+    summary="A payout run: status, progress, its payouts and the partners it skipped with the reason "
+            "(each list paged by its own cursor)",
+    auth=FINANCE, query=schemas.RUN_QUERY, response=schemas.RUN, errors=(404,),
 )
 def get_payout_run(req: Request) -> dict:
-    from chalicelib.payouts import service
+    from chalicelib.payouts import repository, runs
 
-    return _run_result(service.require_run(req.params["run_id"]))
+    run = runs.require_run(req.params["run_id"])
+    limit = req.query.get("limit", 20)
+    payouts = repository.run_payouts_page(run.run_id, limit=limit, cursor=req.query.get("payouts_cursor"))
+    skipped = repository.run_skips_page(run.run_id, limit=limit, cursor=req.query.get("skipped_cursor"))
+    return {**run.to_dict(), "payouts": [p.to_dict() for p in payouts.items],
+            "payouts_next_cursor": payouts.next_cursor, "skipped": [s.to_dict() for s in skipped.items],
+            "skipped_next_cursor": skipped.next_cursor}
 
 
 @router.route(
     "/partner/payouts", "GET", summary="The caller's partner's payouts, newest first",
-    query=schemas.PAYOUTS_QUERY, response=schemas.PAYOUT_PAGE, errors=(404,),
+    query=schemas.PAYOUTS_QUERY, response=schemas.PAYOUT_PAGE, errors=(404,), key_scope="sales:read",
 )
 def list_partner_payouts(req: Request) -> dict:
     from chalicelib.partners.service import partner_of

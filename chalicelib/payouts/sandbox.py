@@ -171,6 +171,15 @@ class ConnectSandbox:
                 return
 
 
+    def transfer_page(self, gte: int, lt: int, after: str | None) -> tuple[list[Transfer], str | None]:
+        """One page (100) of transfers created in `[gte, lt)` after position `after` (a creation sort key)."""
+        lo = f"{after} " if after else f"{gte:012d}"
+        result = SandboxTransferItem.gsi1.query(keys.SANDBOX_TRANSFERS_PK,
+                                                SandboxTransferItem.gsi1sk.between(lo, f"{lt - 1:012d}~"), limit=100)
+        rows = list(result)
+        return [row.to_transfer() for row in rows], (rows[-1].gsi1sk if rows and result.last_evaluated_key else None)
+
+
 class LocalListing:
     """Reconciliation's listing in the local stage: localstripe for payments and refunds, the sandbox for
     transfers (localstripe has no Connect)."""
@@ -187,6 +196,12 @@ class LocalListing:
     def transfers(self, gte: int, lt: int) -> Iterator[list[StripeRecord]]:
         for page in self.sandbox.list_transfers(created_gte=gte, created_lt=lt):
             yield [t.record() for t in page]
+
+    def page(self, kind: str, gte: int, lt: int, after: str | None) -> tuple[list[StripeRecord], str | None]:
+        if kind == TRANSFER:
+            transfers, following = self.sandbox.transfer_page(gte, lt, after)
+            return [t.record() for t in transfers], following
+        return self.stripe.page(kind, gte, lt, after)
 
     def retrieve(self, kind: str, stripe_id: str) -> StripeRecord | None:
         if kind == TRANSFER:

@@ -33,7 +33,7 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
     return default if value is None else value
 
 
-def _plain(value: Any) -> dict:
+def _plain(value: Any) -> dict[str, Any]:
     """A plain dict of a nested Stripe hash: stripe 16 objects are not mappings, `dict()` on one raises."""
     if value is None:
         return {}
@@ -59,7 +59,7 @@ class StripeConnect:
     @classmethod
     def from_settings(cls, *, http_client: Any = None, api_key: str | None = None,
                       created_filter: bool = True) -> "StripeConnect":
-        def build(budget: CallBudget):
+        def build(budget: CallBudget) -> Any:
             import stripe
 
             from chalicelib.config import get_settings
@@ -128,9 +128,9 @@ class StripeConnect:
         data = list(_get(page, "data", []))
         return _transfer(data[0]) if data else None
 
-    def create_transfer(self, *, payout_id: str, amount: int, currency: str, destination: str, metadata: dict,
+    def create_transfer(self, *, payout_id: str, amount: int, currency: str, destination: str, metadata: dict[str, str],
                         source_transaction: str | None = None) -> Transfer:
-        def send():
+        def send() -> Any:
             if source_transaction:
                 return self.client.v1.transfers.create(
                     params={"amount": amount, "currency": currency, "destination": destination,
@@ -151,7 +151,7 @@ class StripeConnect:
             yield [_transfer(obj) for obj in page]
 
     # --- listings for reconciliation --------------------------------------------------------------
-    def _pages(self, list_fn: Callable[[dict], Any], gte: int, lt: int) -> Iterator[list[Any]]:
+    def _pages(self, list_fn: Callable[[dict[str, Any]], Any], gte: int, lt: int) -> Iterator[list[Any]]:
         """Stripe's list pages, one at a time (`starting_after`), so memory holds one page."""
         after: str | None = None
         while True:
@@ -167,6 +167,28 @@ class StripeConnect:
             if not data or not _get(page, "has_more", False):
                 return
             after = str(data[-1]["id"])
+
+    def page(self, kind: str, gte: int, lt: int, after: str | None) -> tuple[list[StripeRecord], str | None]:
+        """One list page (100) of `kind` created in `[gte, lt)` after object `after`; and where the next starts
+        (None: this was the last). A reconciliation job reads one such page per step."""
+        lists = {PAYMENT: self.client.v1.payment_intents.list, REFUND: self.client.v1.refunds.list,
+                 TRANSFER: self.client.v1.transfers.list}
+        params: dict[str, Any] = {"limit": PAGE}
+        if self._created_filter:
+            params["created"] = {"gte": gte, "lt": lt}
+        if after:
+            params["starting_after"] = after
+        found = self._call(lambda: lists[kind](params=params), refusal=UpstreamUnavailable)
+        data = list(_get(found, "data", []))
+        more = bool(data) and bool(_get(found, "has_more", False))
+        return [self._record(kind, o) for o in data], (str(data[-1]["id"]) if more else None)
+
+    @staticmethod
+    def _record(kind: str, o: Any) -> StripeRecord:
+        if kind == TRANSFER:
+            return _transfer(o).record()
+        amount = int(_get(o, "amount_received", 0) or _get(o, "amount", 0)) if kind == PAYMENT else int(o["amount"])
+        return StripeRecord(kind, str(o["id"]), amount, str(o["currency"]), str(o["status"]), int(_get(o, "created", 0)))
 
     def payments(self, gte: int, lt: int) -> Iterator[list[StripeRecord]]:
         for page in self._pages(lambda p: self.client.v1.payment_intents.list(params=p), gte, lt):

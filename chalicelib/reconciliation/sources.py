@@ -20,6 +20,11 @@ class StripeListing(Protocol):
 
     def retrieve(self, kind: str, stripe_id: str) -> StripeRecord | None: ...
 
+    def page(self, kind: str, gte: int, lt: int, after: str | None) -> tuple[list[StripeRecord], str | None]:
+        """One page of `kind` created in `[gte, lt)` resuming at `after` (None: the first), and the position
+        of the next page (None: none). Positions are the adapter's own (a Stripe id, a sort key)."""
+        ...
+
 
 _override: StripeListing | None = None
 _factory: Callable[[], StripeListing] | None = None

@@ -16,6 +16,7 @@ from chalicelib.db.cursors import decode_cursor, encode_cursor
 from chalicelib.ledger.balances import balance_from_row, currency_balance_rows
 from chalicelib.ledger.statements import Period, day_rows
 from chalicelib.partners.repository import load_partners
+from chalicelib.subscriptions.repository import mrr_of
 from chalicelib.core.csvformat import render, safe_text
 
 
@@ -70,13 +71,16 @@ def report_page(p: Period, *, currency: str | None, limit: int, cursor: str | No
             break
         rows.append(row)
     names = _names([r.partner_id for r in rows]) if rows else {}
-    items = [partner_row(r, p, names) for r in rows]
+    # Monthly recurring revenue now (not of the period): one BatchGetItem of the page's counters.
+    mrr = mrr_of({r.partner_id for r in rows}, {r.currency for r in rows}) if rows else {}
+    items = [{**partner_row(r, p, names),
+              "mrr": {"amount": mrr.get((r.partner_id, r.currency), 0), "currency": r.currency}} for r in rows]
     next_cursor = encode_cursor({"cur": rows[-1].currency, "after": rows[-1].partner_id}, scope) if more else None
     return {**p.to_dict(), "items": items, "next_cursor": next_cursor}
 
 
 CSV_HEADER = ("partner_id", "display_name", "currency", "gross", "fees", "net", "refunds", "payouts", "adjustments",
-              "balance", "pending", "available", "paid_out")
+              "balance", "pending", "available", "paid_out", "mrr")
 
 
 def report_csv(p: Period, *, currency: str | None) -> str:
@@ -87,7 +91,8 @@ def report_csv(p: Period, *, currency: str | None) -> str:
             for item in page["items"]:
                 cur = item["currency"]
                 yield (item["partner_id"], safe_text(item["display_name"]), cur,
-                       *(format_decimal(item[k], cur) for k in CSV_HEADER[3:]))
+                       *(format_decimal(item[k], cur) for k in CSV_HEADER[3:-1]),
+                       format_decimal(item["mrr"]["amount"], cur))
             cursor = page["next_cursor"]
             if not cursor:
                 return

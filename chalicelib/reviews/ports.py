@@ -16,7 +16,8 @@ from chalicelib.entitlements import repository as entitlements
 from chalicelib.partners.repository import get_membership
 from chalicelib.reviews.model import RatingChange
 
-__all__ = ["ListingRef", "RatingGuard", "find_listing", "is_live", "owns", "partner_of", "add_rating_change"]
+__all__ = ["ListingRef", "RatingGuard", "find_listing", "is_live", "owns", "partner_of", "add_rating_change",
+           "is_marketplace_listing"]
 
 
 def find_listing(listing_id: str) -> ListingRef | None:
@@ -27,6 +28,11 @@ def find_listing(listing_id: str) -> ListingRef | None:
 def is_live(listing: ListingRef) -> bool:
     """Published: what the public catalog shows."""
     return listing.status == catalog_model.PUBLISHED
+
+
+def is_marketplace_listing(partner_id: str) -> bool:
+    """Owned by the marketplace itself (an admin's bundle): no partner to tell about its reviews."""
+    return partner_id == catalog_model.PLATFORM_PARTNER_ID
 
 
 def owns(sub: str, listing_id: str) -> bool:

@@ -23,6 +23,8 @@ from chalicelib.core.ids import new_id
 from chalicelib.db.pages import Page
 from chalicelib.db.transact import Refusal, transaction
 from chalicelib.core.identity import Principal
+from chalicelib.core.pseudonyms import customer_ref
+from chalicelib.partner_feed import outbox, payloads
 from chalicelib.reviews import model, ports
 from chalicelib.reviews.repository import (
     ReplyAttr, ReviewFlagItem, ReviewHandleItem, ReviewItem, flag_actions, flagged_queue, get_by_id, get_flag,
@@ -128,13 +130,30 @@ def create_review(*, user: Principal, listing_id: str, rating: int, title: str |
                 return _Retry("listing changed")
             return _already_reviewed()
 
-        with transaction(on_condition_failed=failed) as tx:
+        def write(tx) -> None:
+            guards.clear()
             tx.save(review, condition=ReviewItem.pk.does_not_exist())
             tx.save(handle, condition=ReviewHandleItem.pk.does_not_exist())
             guards.append(_rating(tx, listing, model.change_between(None, review.counted)))
+            _record_event(tx, review, "review.created")
+
+        outbox.commit(write, on_condition_failed=failed)
         return review
 
     return _with_retries(attempt)
+
+
+def _record_event(tx, review: ReviewItem, event_type: str, **edited) -> None:
+    """The listing's partner learns of the review (the author by the partner's pseudonymous id); `edited`
+    overrides the read row's `stars`, `title`, `body`, `version`, `updated_at` with what the write sets."""
+    if ports.is_marketplace_listing(review.partner_id):
+        return
+    values = {"stars": int(review.stars), "title": review.title, "body": review.body,
+              "version": int(review.listing_version), "updated_at": review.updated_at, **edited}
+    outbox.record(tx, partner_id=review.partner_id, type=event_type, data=payloads.review_event(
+        review_id=review.review_id, listing_id=review.listing_id, rating=values["stars"], title=values["title"],
+        body=values["body"], version=values["version"], customer=customer_ref(review.partner_id, review.author_sub),
+        created_at=review.created_at, updated_at=values["updated_at"]))
 
 
 def _already_reviewed() -> Conflict:
@@ -166,12 +185,18 @@ def edit_my_review(*, user: Principal, listing_id: str, rating: int, title: str 
             ReviewItem.body.set(body) if body else ReviewItem.body.remove(),
             *index_actions(listing_id, review.review_id, rating, review.created_at, visible=True),
         ]
-        with transaction(on_condition_failed=_retry) as tx:
+        read_rev = int(review.rev)
+
+        def write(tx) -> None:
             tx.update(review, actions=actions,
-                      condition=(ReviewItem.rev == int(review.rev)) & (ReviewItem.status == model.VISIBLE))
+                      condition=(ReviewItem.rev == read_rev) & (ReviewItem.status == model.VISIBLE))
             _rating(tx, listing, change)
+            _record_event(tx, review, "review.updated", stars=rating, title=_text(title), body=_text(body),
+                          version=int(listing.version), updated_at=now)
+
+        outbox.commit(write, on_condition_failed=_retry)
         review.stars, review.title, review.body = rating, _text(title), _text(body)
-        review.listing_version, review.updated_at, review.rev = listing.version, now, int(review.rev) + 1
+        review.listing_version, review.updated_at, review.rev = listing.version, now, read_rev + 1
         return review
 
     return _with_retries(attempt)

@@ -31,9 +31,20 @@ SPLIT = {
     ]
 }
 
+# A listing's price: money, and for a subscription its billing `interval` and free `trial_days` (0..30).
+PRICE = {
+    **MONEY,
+    "properties": {
+        **MONEY["properties"],
+        "interval": {"type": "string", "enum": list(words.PRICE_INTERVALS)},
+        "trial_days": {"type": "integer", "minimum": 0, "maximum": words.MAX_TRIAL_DAYS},
+    },
+    "dependentRequired": {"trial_days": ["interval"]},
+}
+
 _CONTENT = {
     "name": NAME, "slug": SLUG, "summary": SUMMARY, "description": DESCRIPTION, "category": CATEGORY,
-    "tags": TAGS, "price": MONEY, "components": COMPONENTS, "split": SPLIT,
+    "tags": TAGS, "price": PRICE, "components": COMPONENTS, "split": SPLIT,
 }
 
 CREATE_BODY = {
@@ -52,7 +63,8 @@ ADMIN_BUNDLE_BODY = {
     "type": "object",
     "additionalProperties": False,
     "required": ["name", "summary", "category", "price", "components"],
-    "properties": {**_CONTENT, "reason": single_line(1000)},
+    # the same body as a partner's bundle (`type: "bundle"` accepted, nothing else), plus an optional reason
+    "properties": {"type": {"const": "bundle"}, **_CONTENT, "reason": single_line(1000)},
 }
 
 REASON_BODY = reason_body()
@@ -75,7 +87,9 @@ RATING = {
     },
 }
 MONEY_OUT = {"type": "object", "required": ["amount", "currency"],
-             "properties": {"amount": {"type": "integer"}, "currency": {"type": "string"}}}
+             "properties": {"amount": {"type": "integer"}, "currency": {"type": "string"},
+                            "interval": {"type": "string", "enum": list(words.PRICE_INTERVALS)},
+                            "trial_days": {"type": "integer"}}}
 COMPONENT_OUT = {
     "type": "object",
     "properties": {"listing_id": {"type": "string"}, "partner_id": {"type": "string"},

@@ -1,6 +1,7 @@
 """Schema fragments shared by every aggregate: money, ids, pages, errors, list queries."""
 from __future__ import annotations
 
+from chalicelib.core.errors import DomainError
 from chalicelib.core.money import SUPPORTED_CURRENCIES
 
 CURRENCY = {"type": "string", "enum": list(SUPPORTED_CURRENCIES)}
@@ -59,6 +60,27 @@ def reason_body() -> dict:
 
 EMPTY_BODY = {"type": "object", "additionalProperties": False, "properties": {}}
 
+def _error_statuses() -> dict[str, int]:
+    """Every error code a route can answer, with its status: the domain errors of `core.errors`."""
+    found: dict[str, int] = {}
+    pending = list(DomainError.__subclasses__())
+    while pending:
+        cls = pending.pop(0)
+        pending += cls.__subclasses__()
+        found.setdefault(cls.code, cls.status)
+    return dict(sorted(found.items(), key=lambda item: (item[1], item[0])))
+
+
+# code -> HTTP status. `internal_error` (500) is a bug, never an answer by design: listed so that a client
+# decoding `code` knows every value it can meet.
+ERROR_STATUS = {**_error_statuses(), "internal_error": 500}
+ERROR_CODE = {
+    "type": "string",
+    "enum": list(ERROR_STATUS),
+    "description": "The error's stable code; its HTTP status: "
+                   + ", ".join(f"`{code}` {status}" for code, status in ERROR_STATUS.items()) + ".",
+}
+
 ERROR = {
     "type": "object",
     "required": ["error"],
@@ -67,9 +89,10 @@ ERROR = {
             "type": "object",
             "required": ["code", "message", "details", "request_id"],
             "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "details": {"type": "array", "items": {"type": "object"}},
+                "code": ERROR_CODE,
+                "message": {"type": "string", "description": "A sentence for a person; may change."},
+                "details": {"type": "array", "items": {"type": "object"},
+                            "description": "What was wrong, one entry per problem: `field`, `message`, `in`."},
                 # The request's id (the X-Request-Id header), to quote when asking about this error.
                 "request_id": {"type": "string", "minLength": 1},
             },
@@ -78,9 +101,24 @@ ERROR = {
 }
 
 
+def error_for(status: int) -> dict:
+    """The error body of one status: `Error` with `code` narrowed to the codes that go with it."""
+    codes = [code for code, code_status in ERROR_STATUS.items() if code_status == status]
+    return {"allOf": [ERROR, {"type": "object", "properties": {"error": {
+        "type": "object", "properties": {"code": {"enum": codes}}}}}]}
+
+
+# The shape every list answers; `page_of` narrows `items`.
+PAGE = {
+    "type": "object",
+    "required": ["items", "next_cursor"],
+    "properties": {
+        "items": {"type": "array"},
+        "next_cursor": {"type": ["string", "null"],
+                        "description": "Pass as `cursor` for the next page; null on the last page."},
+    },
+}
+
+
 def page_of(item: dict) -> dict:
-    return {
-        "type": "object",
-        "required": ["items", "next_cursor"],
-        "properties": {"items": {"type": "array", "items": item}, "next_cursor": {"type": ["string", "null"]}},
-    }
+    return {"allOf": [PAGE, {"type": "object", "properties": {"items": {"type": "array", "items": item}}}]}

@@ -84,8 +84,11 @@ ENTITLEMENT = {
     "required": ["listing_id", "type", "order_id", "granted_at"],
     "properties": {
         "listing_id": {"type": "string"}, "type": {"type": "string", "enum": ["app", "bundle"]},
-        "name": {"type": ["string", "null"]}, "order_id": {"type": "string"},
+        "name": {"type": ["string", "null"]}, "order_id": {"type": ["string", "null"]},
         "via_bundle": {"type": ["string", "null"]}, "granted_at": {"type": "string"},
+        # Held through a subscription: which one, and until when at the latest (null for a purchase).
+        "via": {"type": "string", "enum": ["order", "subscription"]},
+        "subscription_id": {"type": ["string", "null"]}, "expires_at": {"type": ["string", "null"]},
     },
 }
 ENTITLEMENT_PAGE = page_of(ENTITLEMENT)

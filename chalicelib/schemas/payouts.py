@@ -1,7 +1,7 @@
 """Schemas of the payout routes: payout accounts, payout runs and a partner's payouts."""
 from __future__ import annotations
 
-from chalicelib.schemas.common import CURRENCY, EMPTY_BODY, MONEY, list_query, page_of
+from chalicelib.schemas.common import CURRENCY, CURSOR, EMPTY_BODY, LIMIT, MONEY, list_query, page_of
 
 PAYOUT_ACCOUNT_BODY = EMPTY_BODY
 PAYOUT_ACCOUNT = {
@@ -44,16 +44,37 @@ SKIP = {
                        "partner_not_approved", "payouts_disabled", "no_payout_account", "below_minimum",
                        "payout_in_progress", "unknown_partner"]}},
 }
-RUN = {
+RUN_STATUS = {"type": "string", "enum": ["queued", "running", "completed", "completed_with_failures", "interrupted"]}
+PROGRESS = {
     "type": "object",
-    "required": ["run_id", "status", "summary", "payouts", "skipped"],
+    "required": ["partners_total", "paid", "failed", "skipped"],
+    "properties": {name: {"type": "integer"} for name in ("partners_total", "paid", "failed", "skipped", "pending")},
+}
+RUN_SUMMARY = {
+    "type": "object",
+    "required": ["payout_run_id", "status", "progress"],
     "properties": {
-        "run_id": {"type": "string"}, "status": {"type": "string", "enum": ["running", "completed", "interrupted"]},
-        "trigger": {"type": "string"}, "actor": {"type": "string"}, "currency": {"type": ["string", "null"]},
-        "started_at": {"type": "string"}, "finished_at": {"type": ["string", "null"]},
-        "summary": {"type": "object"}, "payouts": {"type": "array", "items": PAYOUT},
-        "skipped": {"type": "array", "items": SKIP},
+        "payout_run_id": {"type": "string"}, "status": RUN_STATUS, "trigger": {"type": "string"},
+        "actor": {"type": "string"}, "currency": {"type": ["string", "null"]}, "started_at": {"type": "string"},
+        "finished_at": {"type": ["string", "null"]}, "progress": PROGRESS,
+        "paid_amounts": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "planning_done": {"type": "boolean"},
     },
 }
+RUN = {
+    "type": "object",
+    "required": ["payout_run_id", "status", "progress", "payouts", "skipped"],
+    "properties": {
+        **RUN_SUMMARY["properties"],
+        "payouts": {"type": "array", "items": PAYOUT}, "payouts_next_cursor": {"type": ["string", "null"]},
+        "skipped": {"type": "array", "items": SKIP}, "skipped_next_cursor": {"type": ["string", "null"]},
+    },
+}
+RUN_QUERY = {
+    "type": "object", "additionalProperties": False,
+    "properties": {"limit": LIMIT, "payouts_cursor": CURSOR, "skipped_cursor": CURSOR},
+}
+RUNS_QUERY = list_query()
+RUN_PAGE = page_of(RUN_SUMMARY)
 PAYOUTS_QUERY = list_query()
 PAYOUT_PAGE = page_of(PAYOUT)

@@ -10,7 +10,11 @@ PARTNER_FIGURES = {
     "type": "object",
     "required": ["partner_id", "currency", "gross", "fees", "net", "refunds", "payouts", "balance"],
     "properties": {"partner_id": {"type": "string"}, "display_name": {"type": ["string", "null"]},
-                   "currency": CURRENCY, **{name: {"type": "integer"} for name in FIGURES}},
+                   "currency": CURRENCY, **{name: {"type": "integer"} for name in FIGURES},
+                   # Monthly recurring revenue now: the partner's gross share of its active and past-due
+                   # subscriptions (trials excluded), a yearly price counted as price / 12 rounded half up.
+                   "mrr": {"type": "object", "required": ["amount", "currency"],
+                           "properties": {"amount": {"type": "integer"}, "currency": CURRENCY}}},
 }
 REPORT = {
     "type": "object",

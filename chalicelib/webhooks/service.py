@@ -119,6 +119,11 @@ def on_charge_refunded(event: dict, gateway: PaymentGateway) -> str:
     def attempt(fresh: bool) -> str:
         order = payment_sync.order_paid_by(charge.payment_intent_id, fresh=fresh)
         if order is None:
+            from chalicelib.subscriptions import stripe_events  # a subscription invoice's charge?
+
+            outcome = stripe_events.refunds_from_charge(charge, hook=marker)
+            if outcome is not None:
+                return outcome
             marker.save_alone()
             return "ignored:unknown_order"
         new = [r for r in charge.refunds if r.status == "succeeded" and r.refund_id not in order.stripe_refund_ids]
@@ -179,7 +184,32 @@ def on_account_updated(event: dict, gateway: PaymentGateway) -> str:
     return "account_updated" if partner_id else "account_stored_unlinked"
 
 
+def on_invoice(event: dict, gateway: PaymentGateway) -> str:
+    """A subscription invoice paid (a sale, once) or failed (the subscription as Stripe says it is now)."""
+    from chalicelib.subscriptions import stripe_events
+
+    marker = _Marker(event)
+    return _retrying(marker, lambda _fresh: stripe_events.apply_invoice(
+        event["data"]["object"]["id"], gateway=gateway, hook=marker))
+
+
+def on_subscription(event: dict, gateway: PaymentGateway) -> str:
+    """A subscription changed or ended: apply what it is now (re-read from Stripe)."""
+    from chalicelib.subscriptions import stripe_events
+
+    marker = _Marker(event)
+    return _retrying(marker, lambda _fresh: stripe_events.apply_subscription(
+        event["data"]["object"]["id"], gateway=gateway, hook=marker))
+
+
 HANDLERS: dict[str, Callable[[dict, PaymentGateway], str]] = {
+    "invoice.paid": on_invoice,
+    # localstripe sends `invoice.payment_succeeded` where Stripe also sends `invoice.paid`: either records it once.
+    "invoice.payment_succeeded": on_invoice,
+    "invoice.payment_failed": on_invoice,
+    "customer.subscription.created": on_subscription,
+    "customer.subscription.updated": on_subscription,
+    "customer.subscription.deleted": on_subscription,
     "payment_intent.succeeded": on_payment_intent,
     "payment_intent.payment_failed": on_payment_intent,
     "charge.refunded": on_charge_refunded,

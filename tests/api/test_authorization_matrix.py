@@ -6,6 +6,12 @@ each case starts from a copy of it, so cases that change state cannot disturb ea
 instead of ~3 s for a rebuild). Personas expected to be refused call first, and the stored items and
 Stripe calls must be the same after them as before; every refusal must carry the contract's error
 code. All mismatches of a case are reported together (persona: got, expected) so one run shows the row.
+
+The two key personas call with `Bearer mpk_...` secrets of the partner's keys made when the world is
+built: one key per scope holding only it, one per scope holding all the others, and one holding all.
+Which one a persona uses follows from the route's declared `key_scope`. A key persona that the matrix
+allows acts as the partner would, so it calls on a fresh copy of the world (the partner's own call may
+already have moved a listing along its lifecycle).
 """
 from __future__ import annotations
 
@@ -67,7 +73,29 @@ class Builder:
         w.account_id = account["stripe_account_id"]
         w.onboarding_token = parse_qs(urlparse(account["onboarding_url"]).query)["token"][0]
         w.extra["signed_event"] = self.signed_unknown_event
+        w.extra["keys"] = self.make_keys(partner)
+        w.key_id = self.ok(api.post("/partner/api-keys", {"name": "Revocable", "scopes": ["sales:read"]},
+                                    sub=partner), 201)["key_id"]
+        w.licence = self.ok(api.get(f"/me/entitlements/{w.listing_id}/licence", sub=customer))["licence"]
         return w
+
+    def make_keys(self, partner: str) -> dict:
+        """The partner's keys for the two key personas, by (kind, scope)."""
+        from chalicelib.core.vocabulary import API_KEY_SCOPES
+
+        def key(scopes) -> str:
+            body = {"name": "Matrix key", "scopes": list(scopes)}
+            return self.ok(self.api.post("/partner/api-keys", body, sub=partner), 201)["secret"]
+
+        keys: dict = {("all", None): key(API_KEY_SCOPES)}
+        for scope in API_KEY_SCOPES:
+            keys[("only", scope)] = key([scope])
+            keys[("without", scope)] = key([s for s in API_KEY_SCOPES if s != scope])
+        return keys
+
+    def fresh(self) -> None:
+        """Put the world back as it was built (a key persona then acts on it as the partner did)."""
+        self.restore()
 
     @staticmethod
     def signed_unknown_event(persona: str) -> tuple[bytes, dict[str, str]]:
@@ -86,11 +114,12 @@ class Builder:
         return self.ok(place_order(self.api, _sub(m.CUSTOMER), [w.other_listing_id]), 201)["order_id"]
 
     def run(self, w: m.World) -> str:
-        return self.ok(self.api.post("/finance/payout-runs", {}, sub=_sub(m.FINANCE), groups=["finance"]))["run_id"]
+        started = self.api.post("/finance/payout-runs", {}, sub=_sub(m.FINANCE), groups=["finance"])
+        return self.ok(started, 202)["payout_run_id"]
 
     def reconciliation(self, w: m.World) -> str:
         body = {"from": "2026-01-01", "to": "2026-01-31"}
-        created = self.ok(self.api.post("/finance/reconciliations", body, sub=_sub(m.FINANCE), groups=["finance"]))
+        created = self.ok(self.api.post("/finance/reconciliations", body, sub=_sub(m.FINANCE), groups=["finance"]), 202)
         return created["reconciliation_id"]
 
 
@@ -106,9 +135,14 @@ def built():
     from chalicelib.reconciliation.sources import use_listing
     from tests.fakes import FakeGateway, FakeStripeListing
 
+    from chalicelib.jobs import queue
+    from scripts.job_poller import ensure_queues
+
     with mock_aws(), pytest.MonkeyPatch.context() as patch:
         MarketItem._connection = None
+        queue.reset()
         create_table()
+        ensure_queues()  # routes that hand work to the job queue (a rename's catalog copies) need it
         use_test_secrets(patch)
         use_listing(FakeStripeListing())
         gateway = FakeGateway()
@@ -122,6 +156,7 @@ def built():
             set_gateway(None)
             use_listing(None)
             MarketItem._connection = None
+            queue.reset()
 
 
 def _moto_tables() -> dict:
@@ -152,6 +187,7 @@ def builder(built):
     set_gateway(gateway)
     builder.gateway = gateway
     builder.world = world
+    builder.restore = lambda: (live.clear(), live.update(copy.deepcopy(tables)))
     with ddb_calls.recording() as log:
         yield builder
     assert "Scan" not in log.calls, "a request path issued a DynamoDB Scan"
@@ -160,12 +196,28 @@ def builder(built):
 _fresh_ids = itertools.count(100_000, 100_000)
 
 
+def key_scope(case: m.Case) -> str | None:
+    """The scope the route declares for API keys (None: keys may not call it)."""
+    from chalicelib.http.routing import ROUTES
+
+    return next((s.key_scope for s in ROUTES if (s.method, s.path) == case.route), None)
+
+
+def key_secret(world: m.World, case: m.Case, persona: str) -> str:
+    scope = key_scope(case)
+    if scope is None:
+        return world.extra["keys"][("all", None)]
+    return world.extra["keys"][("only" if persona == m.SCOPED_KEY else "without", scope)]
+
+
 def call(api: Api, case: m.Case, world: m.World, persona: str, params: dict[str, str]):
     path = case.path.format(**params) + case.query(world)
     headers: dict[str, str] = {}
     identity = m.IDENTITIES[persona]
     if identity is not None:
         headers["Authorization"] = f"Bearer {make_token(identity[0], identity[1])}"
+    if persona in m.KEY_PERSONAS:
+        headers["Authorization"] = f"Bearer {key_secret(world, case, persona)}"
     if case.idempotency_key:
         headers["Idempotency-Key"] = new_key()
     if case.raw is not None:
@@ -210,6 +262,11 @@ def run_case(builder: Builder, case: m.Case) -> list[str]:
             refused = False
             if _stored_state(builder) != before:
                 mismatches.append("a refused call changed the stored state or called Stripe")
+        if persona in m.KEY_PERSONAS and case.expect[persona] not in REFUSALS and hasattr(builder, "restore"):
+            builder.fresh()  # the key acts as the partner would, on the world as it was built
+            params = case.params(world)
+            if case.prepare is not None:
+                params = {**params, **case.prepare(builder, world)}
         response = call(builder.api, case, world, persona, params)
         want, got = case.expect[persona], response.status_code
         if got != want:
@@ -254,7 +311,7 @@ def test_path_parameters_of_each_case_fill_its_template():
 
     world = m.World(**{f: f"x-{f}" for f in ("partner_id", "other_partner_id", "applicant_id", "listing_id",
                                             "other_listing_id", "draft_id", "submitted_id", "order_id",
-                                            "review_id", "account_id")})
+                                            "review_id", "account_id", "key_id")})
     for case in m.CASES:
         names = {name for _, name, _, _ in string.Formatter().parse(case.path) if name}
         given = set(case.params(world))

@@ -118,3 +118,19 @@ def test_check_storable_counts_depth_from_the_top_value():
     with pytest.raises(ValidationFailed):
         check_storable([value], where="body")
     check_storable({"text": "Grüße, 日本, \U0001F600", "n": 1, "none": None}, where="body")
+
+
+def test_an_amount_written_as_364_point_0_is_the_integer_364_and_364_point_5_is_refused(api, fake_gateway):
+    """JSON Schema's `integer` admits 364.0; money code must still only ever see ints (the fuzzer found a 500)."""
+    from tests.factories import pay, place_order, publish_app
+
+    app = publish_app(api, "vendor", price=1000)
+    placed = place_order(api, "carol", [app["listing_id"]]).data
+    pay(api, fake_gateway, placed)
+    half = api.post(f"/admin/orders/{placed['order_id']}/refunds", raw='{"amount": 364.5, "reason": "r"}',
+                    headers={"Idempotency-Key": new_key()}, **ADMIN)
+    assert_refused(half, "body", "amount")
+    whole = api.post(f"/admin/orders/{placed['order_id']}/refunds", raw='{"amount": 364.0, "reason": "r"}',
+                     headers={"Idempotency-Key": new_key()}, **ADMIN)
+    assert whole.status_code == 201, whole.body
+    assert api.get(f"/orders/{placed['order_id']}", **ADMIN).data["status"] == "partially_refunded"

@@ -9,7 +9,6 @@ import pytest
 from chalicelib.db.transact import transaction
 from chalicelib.ledger import recorder
 from chalicelib.ledger.rules import allocate_refund
-from chalicelib.orders.model import apply_refund
 from tests.factories import FINANCE, Api, approved_partner, line, new_key, order, part, refund
 
 

@@ -75,9 +75,13 @@ def test_money_roles_are_enforced(api):
     bad = api.post("/finance/reconciliations", {"from": "2026-10-02", "to": "2026-10-01"}, **FINANCE)
     assert bad.status_code == 400
     assert api.get("/finance/reconciliations/rec_missing", **FINANCE).status_code == 404
+    for bad_bound in ("2026-10-01T25:00:00Z", "0001-01-01", "yesterday"):
+        refused = api.post("/finance/reconciliations", {"from": bad_bound, "to": "2026-10-02"}, **FINANCE)
+        assert refused.status_code == 400 and refused.data["error"]["code"] == "validation_error", bad_bound
+    assert api.get("/finance/payout-runs?limit=0", **FINANCE).status_code == 400
 
 
-def test_sell_refund_pay_out_reconcile_and_every_figure_agrees(api):
+def test_sell_refund_pay_out_reconcile_and_every_figure_agrees(api, jobs):
     alice = approved_partner(api, "alice")["partner_id"]
     bob = approved_partner(api, "bob")["partner_id"]
     onboard(api, "alice")
@@ -93,11 +97,19 @@ def test_sell_refund_pay_out_reconcile_and_every_figure_agrees(api):
         recorder.record_refund(tx, o, r)
 
     clock.set_now(lambda: T0 + timedelta(days=15))
-    run = api.post("/finance/payout-runs", {"currency": "usd"}, **FINANCE)
-    assert run.status_code == 201, run.body
+    started = api.post("/finance/payout-runs", {"currency": "usd"}, **FINANCE)
+    assert started.status_code == 202, started.body
+    assert started.data["status"] == "queued" and started.data["progress"]["partners_total"] == 0
+    busy = api.post("/finance/payout-runs", {}, **FINANCE)  # every currency: collides with the open usd run
+    assert busy.status_code == 409 and busy.data["error"]["code"] == "conflict"
+    jobs()
+    run = api.get(f"/finance/payout-runs/{started.data['payout_run_id']}", **FINANCE)
+    assert run.status_code == 200, run.body
     assert run.data["status"] == "completed" and len(run.data["payouts"]) == 2
+    assert run.data["progress"] == {"partners_total": 2, "paid": 2, "failed": 0, "skipped": 0, "pending": 0}
     assert all(p["status"] == "paid" and p["transfer_id"] for p in run.data["payouts"])
-    assert api.get(f"/finance/payout-runs/{run.data['run_id']}", **FINANCE).data["payouts"] == run.data["payouts"]
+    listed = api.get("/finance/payout-runs", **FINANCE).data["items"]
+    assert [r["payout_run_id"] for r in listed] == [started.data["payout_run_id"]]
     mine = api.get("/partner/payouts", sub="alice")
     assert mine.status_code == 200 and len(mine.data["items"]) == 1
     paid_alice = mine.data["items"][0]["amount"]["amount"]
@@ -110,9 +122,15 @@ def test_sell_refund_pay_out_reconcile_and_every_figure_agrees(api):
     for p in run.data["payouts"]:
         stripe.add("transfer", p["transfer_id"], p["amount"]["amount"], created=created + 15 * 86400)
     use_listing(stripe)
-    recon = api.post("/finance/reconciliations", {"from": "2026-10-01", "to": "2026-10-31"}, **FINANCE)
-    assert recon.status_code == 201, recon.body
-    assert recon.data["matched"] == 4 and recon.data["discrepancies"] == []
+    started = api.post("/finance/reconciliations", {"from": "2026-10-01", "to": "2026-10-31T23:59:59Z"}, **FINANCE)
+    assert started.status_code == 202 and started.data["status"] == "queued", started.body
+    early = api.get(f"/finance/reconciliations/{started.data['reconciliation_id']}?format=csv", **FINANCE)
+    assert early.status_code == 409  # the report exists once the job has completed
+    jobs()
+    recon = api.get(f"/finance/reconciliations/{started.data['reconciliation_id']}", **FINANCE)
+    assert recon.data["status"] == "completed" and recon.data["matched"] == 4 and recon.data["discrepancies"] == []
+    listed = api.get("/finance/reconciliations", **FINANCE).data["items"]
+    assert [r["reconciliation_id"] for r in listed] == [started.data["reconciliation_id"]]
     again = api.get(f"/finance/reconciliations/{recon.data['reconciliation_id']}?format=csv", **FINANCE)
     assert again.status_code == 200 and text(again).splitlines() == [
         "kind,object,currency,stripe_id,stripe_amount,stripe_status,ledger_txn_id,ledger_amount,ledger_status,"

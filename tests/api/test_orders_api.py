@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.core.errors import PaymentFailed, UpstreamUnavailable
-from tests.factories import ADMIN, FINANCE, new_key, pay, place_order, publish_admin_bundle, publish_app, publish_bundle
+from tests.factories import ADMIN, FINANCE, new_key, place_order, publish_admin_bundle, publish_app, publish_bundle
 
 
 def _audit_actions(api, entity_id):

@@ -22,7 +22,7 @@ BUDGETS: dict[str, tuple[int, int]] = {
     "PATCH /partner/listings/{id}": (3, 2),
     "POST /partner/listings/{id}/submit": (3, 2),
     "GET /admin/review-queue": (1, 21),
-    "POST /admin/listings/{id}/approve": (2, 2),
+    "POST /admin/listings/{id}/approve": (3, 3),  # + the partner event counter
     "GET /partner/listings": (2, 22),
     "GET /listings (catalog page)": (1, 21),
     "GET /listings?category=&sort=price_asc": (1, 21),
@@ -33,13 +33,13 @@ BUDGETS: dict[str, tuple[int, int]] = {
     "POST /orders": (3, 2),
     "GET /orders/{id}": (1, 2),
     "GET /orders": (1, 21),
-    "POST /webhooks/stripe (payment_intent.succeeded)": (3, 2),
+    "POST /webhooks/stripe (payment_intent.succeeded)": (4, 3),  # + event counters (one batch)
     "GET /me/entitlements": (1, 21),
     "GET /me/entitlements/{id}": (1, 1),
-    "POST /listings/{id}/reviews": (5, 4),
+    "POST /listings/{id}/reviews": (6, 5),  # + the partner event counter
     "GET /listings/{id}/reviews": (2, 22),
     "GET /listings/{id}/reviews/mine": (1, 1),
-    "POST /admin/orders/{id}/refunds": (3, 3),
+    "POST /admin/orders/{id}/refunds": (4, 4),  # + event counters (one batch)
     "GET /partner/balance": (3, 3),
     "GET /partner/statement": (6, 7),
     "GET /partner/payouts": (2, 22),

@@ -29,7 +29,8 @@ ROUNDS = 3  # without the lock 16 of 18 such rounds failed (every one of 6 runs)
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    with running_stack(tmp_path_factory.mktemp("stack") / "run_local.log", startup_seconds=40) as running:
+    # the seed gives the demo a history (sales, payouts, a reconciliation): ~20-40 s before /health answers
+    with running_stack(tmp_path_factory.mktemp("stack") / "run_local.log", startup_seconds=180) as running:
         yield running
 
 

@@ -30,4 +30,14 @@ def paid_order(api, stub, *, price: int = 1000) -> dict:
 
 
 def run_payouts(api):
-    return api.post("/finance/payout-runs", {"currency": "usd"}, **FINANCE)
+    """Start a usd payout run and let the job worker run every queued job (redeliveries included) to the end.
+
+    Returns the start's answer when it was not 202, else the run as `GET /finance/payout-runs/{id}` shows it.
+    """
+    from scripts.job_poller import drain
+
+    started = api.post("/finance/payout-runs", {"currency": "usd"}, **FINANCE)
+    if started.status_code != 202:
+        return started
+    drain()
+    return api.get(f"/finance/payout-runs/{started.data['payout_run_id']}", **FINANCE)

@@ -24,7 +24,7 @@ NEEDS_MORE = {
     r"\.create_table\(|\.delete_table\(|\.update_ttl\(": "table administration",
 }
 # AWS services the role grants (boto3 clients in the code must be among them).
-GRANTED_SERVICES = {"secretsmanager", "sqs"}
+GRANTED_SERVICES = {"secretsmanager", "sqs", "kms"}
 
 
 def _sources():

@@ -29,7 +29,10 @@ INDEX_ACTIONS = {"dynamodb:Query"}
 TABLE_ARN = {"Fn::GetAtt": ["MarketTable", "Arn"]}
 INDEX_ARNS = {"Fn::Sub": "${MarketTable.Arn}/index/*"}
 STRIPE_SECRET = {"Ref": "StripeSecret"}
-SERVICES = {"dynamodb", "secretsmanager", "sqs", "logs"}
+SERVICES = {"dynamodb", "secretsmanager", "sqs", "logs", "kms"}
+# Licence signing: sign with, and publish the public half of, the stack's own licence keys only.
+KMS_ACTIONS = {"kms:Sign", "kms:GetPublicKey"}
+LICENCE_KEYS = ({"Fn::GetAtt": ["LicenceSigningKey", "Arn"]}, {"Ref": "RetiredLicenceSigningKeyArn"})
 
 
 def violations(template: dict[str, Any]) -> list[str]:
@@ -60,6 +63,9 @@ def violations(template: dict[str, Any]) -> list[str]:
                 on_indexes |= dynamo
             else:
                 found.append(f"{owner}: DynamoDB access to {resource!r}, not the marketplace table")
+        kms = {a for a in acts if a.startswith("kms:")}
+        if kms and (not kms <= KMS_ACTIONS or any(r not in LICENCE_KEYS for r in where)):
+            found.append(f"{owner}: KMS access beyond signing with the licence keys: {statement}")
         secrets = [a for a in acts if a.startswith("secretsmanager:")]
         if secrets and (secrets != ["secretsmanager:GetSecretValue"] or where != [STRIPE_SECRET]):
             found.append(f"{owner}: secrets access beyond reading the Stripe secret: {statement}")

@@ -49,14 +49,24 @@ def _drop_partner_copies(listing_id):
     listing.update(actions=[ListingItem.partner_name.remove(), ListingItem.partner_status.remove()])
 
 
-def test_a_suspension_hides_the_partners_cards_and_pages_through_its_reaction(partner_id):
+def test_a_suspension_hides_the_partners_cards_and_pages_through_its_reaction(partner_id, jobs):
     listing_id = _publish("Shield", "shield")
     assert [c["slug"] for c in browse()["items"]] == ["shield"]
     partners.decide(admin=ADMIN, partner_id=partner_id, action="suspend")
+    assert jobs() == 1  # the reaction is a queued job
     assert browse()["items"] == [] and browse(q="shield")["items"] == []
     for ref in (listing_id, "shield"):
         with pytest.raises(NotFound):
             queries.public_listing(ref)
+
+
+def test_a_cascade_that_runs_after_a_reinstatement_hides_nothing(partner_id, jobs):
+    listing_id = _publish("Shield", "shield")
+    partners.decide(admin=ADMIN, partner_id=partner_id, action="suspend")
+    partners.decide(admin=ADMIN, partner_id=partner_id, action="reinstate", reason="appeal upheld")
+    jobs()  # the suspension's job arrives after the reinstatement: the partner is approved again
+    assert get_listing(listing_id).status == "published"
+    assert [c["slug"] for c in browse()["items"]] == ["shield"]
 
 
 def test_a_cascade_that_died_is_rerun_and_finishes_the_job(partner_id):

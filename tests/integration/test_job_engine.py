@@ -134,3 +134,26 @@ def test_envelopes_are_checked():
         decode(json.dumps({"v": 1, "kind": "x", "job_id": "j", "data": {}, "not_before": "soon"}))
     job = decode(Job("x", {"a": [1]}, "j").encode())
     assert (job.kind, job.data, job.job_id) == ("x", {"a": [1]}, "j")
+
+
+def test_the_local_poller_fires_the_minute_schedule(ddb, monkeypatch):
+    """`chalice local` never fires schedules: the poller calls the sweep's handler with a scheduled event."""
+    import threading
+    import time
+
+    import app
+    from scripts import job_poller
+
+    fired = []
+    monkeypatch.setattr(app, "partner_events_sweep", lambda event, context: fired.append(event["detail-type"]))
+    stop = threading.Event()
+    thread = threading.Thread(target=job_poller.minute_schedules, args=(stop, 0.05))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not fired and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        thread.join(5)
+    assert fired and fired[0] == "Scheduled Event"

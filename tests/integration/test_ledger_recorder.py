@@ -1,7 +1,7 @@
 """The recorder under moto: balanced journals, exactly-once events, balances equal to a recomputation."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 

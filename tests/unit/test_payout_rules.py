@@ -55,3 +55,24 @@ def test_compare(stripe, ledger, kind):
     if found:
         assert found.stripe_id == stripe.stripe_id and found.stripe_amount == stripe.amount
         assert found.ledger_amount == (ledger.amount if ledger else None)
+
+
+def test_a_run_pays_a_partner_in_a_currency_under_one_id_only():
+    from chalicelib.payouts.model import payout_id_for
+
+    first = payout_id_for("prun_01ABC", "ptn_1", "usd")
+    assert first == payout_id_for("prun_01ABC", "ptn_1", "usd")  # a redelivered job meets the same payout
+    assert len({first, payout_id_for("prun_01ABC", "ptn_1", "eur"), payout_id_for("prun_01ABC", "ptn_2", "usd"),
+                payout_id_for("prun_01ABD", "ptn_1", "usd")}) == 4
+    assert first.startswith("po_01ABC") and len(first) < 64  # readable, and fits Stripe's idempotency key
+
+
+def test_run_outcome_and_the_backoff_for_unknown_transfers():
+    from chalicelib.payouts.model import (
+        COMPLETED, COMPLETED_WITH_FAILURES, MAX_UNKNOWN_ATTEMPTS, final_status, unknown_outcome_delay)
+
+    assert final_status(failed=0, pending=0) == COMPLETED
+    assert final_status(failed=1, pending=0) == final_status(failed=0, pending=2) == COMPLETED_WITH_FAILURES
+    delays = [unknown_outcome_delay(a) for a in range(MAX_UNKNOWN_ATTEMPTS)]
+    assert delays[:3] == [30, 60, 120] and max(delays) == 900 and delays == sorted(delays)
+    assert sum(delays[:-1]) == 6330  # about 1 h 45 min of asking before the run stops waiting

@@ -96,3 +96,19 @@ def test_listings_page_with_starting_after_and_created_range():
     first, second = (parse_qs(urlparse(r["url"]).query) for r in http.requests)
     assert first["created[gte]"] == ["0"] and first["created[lt]"] == ["100"] and "starting_after" not in first
     assert second["starting_after"] == ["pi_1"]
+
+
+def test_one_reconciliation_page_at_a_time_resumes_after_the_position_it_returned():
+    tr = {"object": "transfer", "currency": "usd", "created": 5, "destination": "acct_1", "reversed": False}
+    connect, http = adapter(
+        (200, {"object": "list", "has_more": True, "data": [{**tr, "id": "tr_1", "amount": 10}]}),
+        (200, {"object": "list", "has_more": False, "data": [{**tr, "id": "tr_2", "amount": 20, "reversed": True}]}),
+    )
+    first, position = connect.page("transfer", 0, 100, None)
+    assert [(r.stripe_id, r.amount, r.status) for r in first] == [("tr_1", 10, "paid")] and position == "tr_1"
+    second, position = connect.page("transfer", 0, 100, position)
+    assert [(r.stripe_id, r.status) for r in second] == [("tr_2", "reversed")] and position is None
+    one, two = (parse_qs(urlparse(r["url"]).query) for r in http.requests)
+    assert one["created[gte]"] == ["0"] and one["created[lt]"] == ["100"] and one["limit"] == ["100"]
+    assert "starting_after" not in one and two["starting_after"] == ["tr_1"]
+    assert all(urlparse(r["url"]).path == "/v1/transfers" for r in http.requests)

@@ -1,0 +1,1 @@
+"""Partner API keys: scoped credentials a partner's own systems use instead of a person's token."""

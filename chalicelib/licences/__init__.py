@@ -1,0 +1,1 @@
+"""Licences: short-lived signed statements that a customer holds an app, verifiable by its partner offline."""
