@@ -35,7 +35,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -284,8 +284,9 @@ def package(stage: str, out_dir: Path) -> Path:
     return path
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(build: Callable[[str, Path], Path] | None = None, description: str | None = None) -> int:
+    """The command line of `make package` (scripts/package_locked.py passes its own `build`)."""
+    parser = argparse.ArgumentParser(description=description or __doc__.splitlines()[0])
     parser.add_argument("--stage", required=True, help="a stage of .chalice/config.json (dev, prod)")
     parser.add_argument("--out", help="output directory (default: out/<stage>)")
     args = parser.parse_args()
@@ -293,7 +294,7 @@ def main() -> int:
         parser.error("the local stage is not deployed (make run)")
     out_dir = Path(args.out) if args.out else ROOT / "out" / args.stage
     try:
-        path = package(args.stage, out_dir)
+        path = (build or package)(args.stage, out_dir.resolve())
     except (PackageError, subprocess.CalledProcessError) as exc:
         print(f"package failed: {exc}", file=sys.stderr)
         return 1

@@ -14,10 +14,8 @@ tests/infra/test_locked_package.py holds equal to the lock.
 """
 from __future__ import annotations
 
-import argparse
 import re
 import shutil
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -85,22 +83,14 @@ def packaged_dependencies(deployment_zip: Path) -> dict[str, str]:
     return found
 
 
+def _build(stage: str, out_dir: Path) -> Path:
+    path = package_locked(stage, out_dir)
+    print(f"{len(packaged_dependencies(out_dir / 'deployment.zip'))} locked distributions bundled")
+    return path
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stage", required=True, help="a stage of .chalice/config.json (dev, prod)")
-    parser.add_argument("--out", help="output directory (default: out/<stage>)")
-    args = parser.parse_args()
-    if args.stage == "local":
-        parser.error("the local stage is not deployed (make run)")
-    out_dir = Path(args.out) if args.out else ROOT / "out" / args.stage
-    try:
-        path = package_locked(args.stage, out_dir.resolve())
-    except (packaging.PackageError, subprocess.CalledProcessError) as exc:
-        print(f"package failed: {exc}", file=sys.stderr)
-        return 1
-    deps = packaged_dependencies(out_dir / "deployment.zip")
-    print(f"wrote {path}; {len(deps)} locked distributions bundled")
-    return 0
+    return packaging.main(build=_build, description=__doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -147,3 +147,23 @@ def stripe_webhooks(localstripe):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def localstripe_api(client, localstripe, monkeypatch):
+    """The API (`tests.factories.Api`) with its payment gateway talking to the session's localstripe."""
+    from chalicelib.payments.gateway import set_gateway
+    from chalicelib.payments.stripe_gateway import StripeGateway
+    from tests.factories import Api, use_test_secrets
+
+    use_test_secrets(monkeypatch)
+    set_gateway(StripeGateway(STRIPE_KEY, api_base=localstripe))
+    yield Api(client)
+    set_gateway(None)
+
+
+def forward_delivery(api, delivery):
+    """Hand one of localstripe's signed webhook deliveries to the app, byte for byte."""
+    raw, headers = delivery
+    return api.call("POST", "/webhooks/stripe", raw=raw, headers={
+        "Stripe-Signature": headers["stripe-signature"], "Content-Type": headers["content-type"]})

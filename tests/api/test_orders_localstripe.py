@@ -7,26 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.payments.gateway import set_gateway
-from chalicelib.payments.stripe_gateway import StripeGateway
-from tests.factories import ADMIN, Api, place_order, publish_app, publish_bundle, request_refund, use_test_secrets
+from tests.factories import ADMIN, place_order, publish_app, publish_bundle, request_refund
 from tests.stripe_server import (  # noqa: F401 - fixtures
-    STRIPE_KEY, client_confirm, localstripe, stripe_webhooks,
+    client_confirm, forward_delivery, localstripe, localstripe_api, stripe_webhooks,
 )
 
 
 @pytest.fixture
-def api(client, localstripe, monkeypatch):
-    use_test_secrets(monkeypatch)
-    set_gateway(StripeGateway(STRIPE_KEY, api_base=localstripe))
-    yield Api(client)
-    set_gateway(None)
-
-
-def _forward(api, delivery):
-    raw, headers = delivery
-    return api.call("POST", "/webhooks/stripe", raw=raw, headers={
-        "Stripe-Signature": headers["stripe-signature"], "Content-Type": headers["content-type"]})
+def api(localstripe_api):
+    return localstripe_api
 
 
 def test_bundle_paid_through_localstripe_then_refunded_by_an_admin(api, localstripe, stripe_webhooks):
@@ -40,13 +29,13 @@ def test_bundle_paid_through_localstripe_then_refunded_by_an_admin(api, localstr
     status, confirmed = client_confirm(localstripe, pi_id)
     assert status == 200 and confirmed["status"] == "succeeded"
     delivery = stripe_webhooks.wait_for("payment_intent.succeeded", pi_id)
-    response = _forward(api, delivery)
+    response = forward_delivery(api, delivery)
     assert response.status_code == 200 and response.data["outcome"] == "paid", response.body
     assert api.get(f"/orders/{order['order_id']}", sub="ls-carol").data["status"] == "paid"
     owned = {e["listing_id"] for e in api.get("/me/entitlements", sub="ls-carol").data["items"]}
     assert owned == {bundle["listing_id"], a["listing_id"], b["listing_id"]}
     # localstripe's delivery replayed: nothing happens twice.
-    assert _forward(api, delivery).data["outcome"] == "duplicate"
+    assert forward_delivery(api, delivery).data["outcome"] == "duplicate"
 
     refunded = request_refund(api, order["order_id"], {"reason": "customer asked"})
     assert refunded.status_code == 201, refunded.body
@@ -63,7 +52,7 @@ def test_declined_card_fails_the_order_through_localstripes_webhook(api, localst
     pi_id = order["payment"]["payment_intent_id"]
     status, body = client_confirm(localstripe, pi_id, "pm_card_chargeCustomerFail")
     assert status == 402 and body["error"]["code"] == "card_declined"
-    response = _forward(api, stripe_webhooks.wait_for("payment_intent.payment_failed", pi_id))
+    response = forward_delivery(api, stripe_webhooks.wait_for("payment_intent.payment_failed", pi_id))
     assert response.status_code == 200 and response.data["outcome"] == "failed"
     stored = api.get(f"/orders/{order['order_id']}", sub="ls-dave").data
     assert stored["status"] == "failed" and stored["failure_reason"] == "card_declined"
@@ -77,7 +66,7 @@ def test_a_tampered_localstripe_delivery_is_refused(api, localstripe, stripe_web
     client_confirm(localstripe, pi_id)
     raw, headers = stripe_webhooks.wait_for("payment_intent.succeeded", pi_id)
     tampered = raw.replace(b'"livemode": false', b'"livemode": true')
-    response = _forward(api, (tampered, headers))
+    response = forward_delivery(api, (tampered, headers))
     assert response.status_code == 400
     assert api.get(f"/orders/{order['order_id']}", sub="ls-erin").data["status"] == "pending_payment"
     assert ADMIN

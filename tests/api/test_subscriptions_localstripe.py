@@ -11,26 +11,16 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.payments.gateway import set_gateway
-from chalicelib.payments.stripe_gateway import StripeGateway
 from chalicelib.subscriptions import subscribing
-from tests.factories import Api, use_test_secrets
-from tests.stripe_server import STRIPE_KEY, localstripe, stripe_post, stripe_webhooks  # noqa: F401 - fixtures
+from tests.stripe_server import (  # noqa: F401 - fixtures
+    forward_delivery, localstripe, localstripe_api, stripe_post, stripe_webhooks,
+)
 from tests.subscription_kit import publish_subscription_app, subscribe
 
 
 @pytest.fixture
-def api(client, localstripe, monkeypatch):
-    use_test_secrets(monkeypatch)
-    set_gateway(StripeGateway(STRIPE_KEY, api_base=localstripe))
-    yield Api(client)
-    set_gateway(None)
-
-
-def _forward(api, delivery):
-    raw, headers = delivery
-    return api.call("POST", "/webhooks/stripe", raw=raw, headers={
-        "Stripe-Signature": headers["stripe-signature"], "Content-Type": headers["content-type"]})
+def api(localstripe_api):
+    return localstripe_api
 
 
 def _save_card(base: str, user: str) -> str:
@@ -62,7 +52,7 @@ def test_subscribe_and_first_invoice_through_localstripe(api, localstripe, strip
 
     # localstripe's own signed delivery of the same invoice: counted once already.
     delivery = stripe_webhooks.wait_for("invoice.payment_succeeded", invoice["invoice_id"])
-    response = _forward(api, delivery)
+    response = forward_delivery(api, delivery)
     assert response.status_code == 200 and response.data["outcome"].startswith("noop:invoice_recorded"), response.body
     assert api.get("/partner/balance", sub="ls-sub-vendor").data["usd"]["pending"] == 1520
     # One Stripe Customer per user: the one saved before was used.
@@ -104,9 +94,9 @@ def test_a_renewal_invoice_billed_in_localstripe_is_one_more_sale(api, localstri
     status, paid = stripe_post(localstripe, f"/v1/invoices/{invoice['id']}/pay")
     assert status == 200 and paid["status"] == "paid", paid
 
-    response = _forward(api, stripe_webhooks.wait_for("invoice.payment_succeeded", invoice["id"]))
+    response = forward_delivery(api, stripe_webhooks.wait_for("invoice.payment_succeeded", invoice["id"]))
     assert response.status_code == 200 and response.data["outcome"].startswith("invoice_recorded"), response.body
-    assert _forward(api, stripe_webhooks.wait_for("invoice.payment_succeeded", invoice["id"])).data[
+    assert forward_delivery(api, stripe_webhooks.wait_for("invoice.payment_succeeded", invoice["id"])).data[
         "outcome"] == "duplicate"
     shown = api.get(f"/subscriptions/{sub['subscription_id']}", sub="ls-sub-frank").data["invoices"]
     assert [i["amount"]["amount"] for i in shown] == [1100, 1100]
