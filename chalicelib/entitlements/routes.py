@@ -1,15 +1,12 @@
 """Entitlement routes: what the signed-in customer owns."""
 from __future__ import annotations
 
-import re
-
 from chalicelib.core.errors import NotFound
+from chalicelib.core.ids import looks_like_id
 from chalicelib.http.routing import Request, Router
 from chalicelib.schemas import orders as schemas
 
 router = Router("entitlements", tag="entitlements")
-# Listing ids are short opaque tokens; anything else is not owned and never reaches DynamoDB.
-_LISTING_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @router.route("/me/entitlements", "GET", summary="What the caller owns (a bundle and each of its apps)",
@@ -28,7 +25,7 @@ def get_my_entitlement(req: Request) -> dict:
     from chalicelib.entitlements import repository
 
     listing_id = req.params["listing_id"]
-    found = repository.get(req.user.sub, listing_id) if _LISTING_ID.match(listing_id) else None
+    found = repository.get(req.user.sub, listing_id) if looks_like_id(listing_id) else None
     if found is None:
         raise NotFound("You do not own this listing.")
     return found.to_dict()

@@ -9,7 +9,6 @@ is still held now (a refund deletes it; a licence already issued stays cryptogra
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
 
 from chalicelib.catalog.ratings import get_listing_for_owner_check
@@ -17,19 +16,18 @@ from chalicelib.config import get_settings
 from chalicelib.core import clock
 from chalicelib.core.errors import InvalidState, NotFound
 from chalicelib.core.identity import Principal
-from chalicelib.core.ids import new_id
+from chalicelib.core.ids import looks_like_id, new_id
 from chalicelib.core.pseudonyms import customer_ref
 from chalicelib.entitlements import repository as entitlements
 from chalicelib.licences import repository, signing
 from chalicelib.partners.service import partner_of
 
-_LISTING_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "listing_id", "iat", "exp"]
 
 
 def issue(*, user: Principal, listing_id: str) -> dict:
     """A licence for an app the caller holds (directly, through a bundle or a subscription)."""
-    held = entitlements.get(user.sub, listing_id) if _LISTING_ID.match(listing_id) else None
+    held = entitlements.get(user.sub, listing_id) if looks_like_id(listing_id) else None
     if held is None:
         raise NotFound("You do not own this listing.")
     if held.listing_type != "app":
@@ -82,7 +80,7 @@ def verify(*, user: Principal, licence: str) -> dict:
     if claims["exp"] <= clock.now().timestamp():
         return _inactive(claims, expires_at=expires_at)
     user_sub = repository.user_of(claims["sub"], partner_id=partner.partner_id)
-    held = user_sub is not None and _LISTING_ID.match(claims["listing_id"]) is not None \
+    held = user_sub is not None and looks_like_id(claims["listing_id"]) \
         and entitlements.get(user_sub, claims["listing_id"]) is not None
     return {"active": held, "listing_id": claims["listing_id"], "customer": claims["sub"], "expires_at": expires_at}
 
@@ -90,7 +88,7 @@ def verify(*, user: Principal, licence: str) -> dict:
 def holders(*, user: Principal, listing_id: str, limit: int, cursor: str | None) -> dict:
     """The customers who hold one of the caller's listings now, oldest grant first."""
     partner = partner_of(user)
-    listing = get_listing_for_owner_check(listing_id) if _LISTING_ID.match(listing_id) else None
+    listing = get_listing_for_owner_check(listing_id) if looks_like_id(listing_id) else None
     if listing is None or listing.partner_id != partner.partner_id:
         raise NotFound("No such listing.")
     page = entitlements.holders_of(listing_id, limit=limit, cursor=cursor,

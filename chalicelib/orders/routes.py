@@ -1,21 +1,19 @@
 """Order routes: checkout, the order history, cancel, and refunds by admin or finance."""
 from __future__ import annotations
 
-import re
-
 from chalicelib.core.errors import NotFound
+from chalicelib.core.ids import looks_like_id
 from chalicelib.http.routing import Reply, Request, Router
 from chalicelib.schemas import orders as schemas
 
 router = Router("orders", tag="orders")
 STAFF = ("admin", "finance")
-_ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def _order_id(req: Request) -> str:
     """The path's order id; anything that cannot be an id is simply not found (and never reaches DynamoDB)."""
     order_id = req.params["order_id"]
-    if not _ORDER_ID.match(order_id):
+    if not looks_like_id(order_id):
         raise NotFound("No such order.")
     return order_id
 

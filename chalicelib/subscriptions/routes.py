@@ -1,21 +1,19 @@
 """Subscription routes: subscribe, list and read, cancel at period end, and staff refunds of an invoice."""
 from __future__ import annotations
 
-import re
-
 from chalicelib.core.errors import NotFound
+from chalicelib.core.ids import looks_like_id
 from chalicelib.http.routing import Reply, Request, Router
 from chalicelib.schemas import subscriptions as schemas
 
 router = Router("subscriptions", tag="subscriptions")
 STAFF = ("admin", "finance")
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def _subscription_id(req: Request) -> str:
     """The path's id; anything that cannot be an id is simply not found (and never reaches DynamoDB)."""
     subscription_id = req.params["subscription_id"]
-    if not _ID.match(subscription_id):
+    if not looks_like_id(subscription_id):
         raise NotFound("No such subscription.")
     return subscription_id
 
