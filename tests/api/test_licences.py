@@ -82,7 +82,10 @@ def test_verify_with_a_licences_read_key_and_refusals(api, bought):
     assert foreign.data == {"active": False, "listing_id": None, "customer": None, "expires_at": None}
     # tampered, garbage, or signed by a key that is not ours: inactive, never a 5xx
     head, payload, sig = got["licence"].split(".")
-    for bad in (f"{head}.{payload}.{sig[:-2]}AA", "not-a-jwt", "a.b.c", "x" * 4096,
+    # Change a whole character inside the signature: the last one carries only 2 bits (an "AA" ending could
+    # decode to the same bytes, 1 run in 256), so tampering there did not always tamper.
+    tampered = sig[:10] + ("B" if sig[10] != "B" else "C") + sig[11:]
+    for bad in (f"{head}.{payload}.{tampered}", "not-a-jwt", "a.b.c", "x" * 4096,
                 jwt.encode({"aud": bought["partner_id"], "sub": "cref_x", "listing_id": "l", "iat": 1,
                             "exp": 4102444800, "iss": "https://marketplace.local"}, "secret-but-long-enough-32-bytes!",
                            algorithm="HS256")):
